@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make demo   install what is missing, build, start the demo server
+#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds)
+JOBS ?= $(shell nproc)
+PORT ?= 3000
+
+.PHONY: demo test setup build build-asan build-release test-dev test-asan format clean
+
+demo: setup build-release
+	@echo "igniter-cpp demo on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	PORT=$(PORT) ./build/release/examples/hello/hello
+
+test: setup-test build build-asan
+	ctest --preset dev --output-on-failure -j $(JOBS)
+	ctest --preset asan --output-on-failure -j $(JOBS)
+
+setup:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+build:
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+build-asan:
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+build-release:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build
