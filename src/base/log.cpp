@@ -19,11 +19,16 @@ namespace {
 
 std::string_view level_name(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "DEBUG";
-    case LogLevel::info: return "INFO";
-    case LogLevel::warn: return "WARN";
-    case LogLevel::error: return "ERROR";
-    case LogLevel::off: break;
+    case LogLevel::debug:
+      return "DEBUG";
+    case LogLevel::info:
+      return "INFO";
+    case LogLevel::warn:
+      return "WARN";
+    case LogLevel::error:
+      return "ERROR";
+    case LogLevel::off:
+      break;
   }
   return "";
 }
@@ -37,13 +42,14 @@ void write_stderr(LogLevel level, std::string_view line) {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
   std::fprintf(stderr, "%s.%03dZ %-5.*s %.*s\n", stamp, static_cast<int>(millis),
-               static_cast<int>(level_name(level).size()), level_name(level).data(), static_cast<int>(line.size()),
-               line.data());
+               static_cast<int>(level_name(level).size()), level_name(level).data(),
+               static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace
 
-Logger::Logger(LogLevel level, Sink sink) : level_(level), sink_(sink ? std::move(sink) : Sink(write_stderr)) {}
+Logger::Logger(LogLevel level, Sink sink)
+    : level_(level), sink_(sink ? std::move(sink) : Sink(write_stderr)) {}
 
 void Logger::log(LogLevel level, std::string_view message) {
   if (!enabled(level)) return;

@@ -15,8 +15,7 @@ class [[nodiscard]] Result {
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   Result(std::error_code error) : state_(std::in_place_index<1>, error) {}
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  Result(E error) : Result(std::error_code(make_error_code(error))) {}
+  requires std::is_error_code_enum_v<E> Result(E error) : Result(std::error_code(make_error_code(error))) {}
 
   bool ok() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -44,8 +43,7 @@ class [[nodiscard]] Result<void> {
   Result() = default;
   Result(std::error_code error) : error_(error) {}
   template <class E>
-    requires std::is_error_code_enum_v<E>
-  Result(E error) : error_(make_error_code(error)) {}
+  requires std::is_error_code_enum_v<E> Result(E error) : error_(make_error_code(error)) {}
 
   bool ok() const noexcept { return !error_; }
   explicit operator bool() const noexcept { return ok(); }

@@ -1,20 +1,10 @@
 #pragma once
-/// JSON values are Boost.JSON's; these names are what igniter code and users spell.
+/// The json module: Boost.JSON values plus typed decoding, validation rules, encoding and JSON Schema
+/// for described structs. Include the narrower headers when only one part is needed.
 
-#include <boost/json.hpp>
-
-namespace igniter {
-
-namespace json {
-using boost::json::array;
-using boost::json::object;
-using boost::json::parse;
-using boost::json::serialize;
-using boost::json::string;
-using boost::json::value;
-}  // namespace json
-
-/// A JSON value: what handlers return and publish.
-using Json = boost::json::value;
-
-}  // namespace igniter
+#include "igniter/json/decode.hpp"
+#include "igniter/json/encode.hpp"
+#include "igniter/json/issue.hpp"
+#include "igniter/json/rules.hpp"
+#include "igniter/json/schema.hpp"
+#include "igniter/json/value.hpp"

@@ -1,0 +1,98 @@
+#pragma once
+/// App: the application a user owns — controllers, procedures, static files, realtime and store — and
+/// the HTTP server that runs them.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "igniter/base/log.hpp"
+#include "igniter/json/json.hpp"
+#include "igniter/realtime/options.hpp"
+#include "igniter/server/controller.hpp"
+#include "igniter/server/procedure.hpp"
+
+namespace igniter {
+
+class Realtime;
+namespace store {
+class Store;
+}
+
+/// Settings of an App; every field has a default, so `App app({.base_path = "/api"})` reads well.
+struct AppOptions {
+  std::string base_path = "/api/v1";                 ///< Prefix of every action's path.
+  unsigned io_threads = 0;                           ///< Event-loop threads; 0 = one per core.
+  unsigned worker_threads = 8;                       ///< Threads that run handlers (which may block); 0 = run
+                                                     ///< handlers on the I/O threads.
+  std::size_t max_body_bytes = 1 << 20;              ///< Request body limit (413 past it); per action too.
+  std::size_t max_header_bytes = 16 * 1024;          ///< Request line + headers limit (431 past it).
+  std::size_t max_connections = 10000;               ///< Open connections; past it new ones get 503.
+  std::chrono::milliseconds header_timeout{10'000};  ///< Time to receive a request's headers (408 past it).
+  std::chrono::milliseconds body_timeout{30'000};    ///< Time to receive a request's body (408 past it).
+  std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive connection idle limit.
+  std::chrono::milliseconds shutdown_timeout{10'000};  ///< How long in-flight requests may finish on stop.
+  LogLevel log_level = LogLevel::info;                 ///< One line per request at info; `off` in tests.
+  std::string schema_path = "/__igniter/schema";       ///< Where the app describes itself; "" = not served.
+  std::shared_ptr<store::Store> store;    ///< Cache and messaging; null = in-process memory store.
+  realtime::RealtimeOptions realtime;     ///< SSE endpoint, keepalive, history, backpressure.
+  std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
+};
+
+/// Settings of a static file directory.
+struct StaticOptions {
+  std::string index = "index.html";        ///< Served for a directory.
+  std::string cache_control = "no-cache";  ///< Cache-Control of every file (revalidated by ETag).
+  bool spa_fallback = false;               ///< Serve `index` for unknown paths that accept text/html.
+};
+
+/// The application. Configure it (controllers, procedures, static files), then listen() or start().
+/// Configuration is not thread-safe and must be done before the server starts; misconfiguration (a
+/// duplicate route, a bad path) throws std::invalid_argument at that call or at start.
+class App {
+ public:
+  explicit App(AppOptions options = {});
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  /// Adds a controller's actions under the base path.
+  App& controller(const Controller& controller);
+  /// Adds a procedure that runs before every action (before the action's own).
+  App& use(Procedure procedure);
+  /// Serves the files under `directory` at `url_prefix` (GET and HEAD), never anything outside it.
+  App& static_files(std::string url_prefix, std::filesystem::path directory, StaticOptions options = {});
+
+  /// Describes every controller and action (method, path, JSON Schema of inputs), as served at schema_path.
+  json::value schema() const;
+
+  /// Serves on host:port until SIGINT or SIGTERM, then shuts down gracefully and returns.
+  void listen(std::uint16_t port, const std::string& host = "0.0.0.0");
+  /// Starts serving in the background and returns the bound port (0 picks a free one).
+  std::uint16_t start(std::uint16_t port = 0, const std::string& host = "127.0.0.1");
+  /// Graceful shutdown: stop accepting, finish in-flight requests (bounded), close streams. Any thread.
+  void stop();
+  /// Blocks until the server has stopped.
+  void wait();
+  /// The bound port once started, else 0.
+  std::uint16_t port() const noexcept;
+
+  /// The realtime hub: publish, revalidate, scopes, channel authorization.
+  Realtime& realtime();
+  /// The store (cache and messaging).
+  store::Store& store();
+  /// The app's logger.
+  Logger& logger();
+  /// The options in force.
+  const AppOptions& options() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace igniter

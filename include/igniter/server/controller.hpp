@@ -1,0 +1,127 @@
+#pragma once
+/// Controllers group actions under a name and a path: queries (GET), mutations (POST, PUT, PATCH, DELETE)
+/// and stream queries (realtime channels). The action key is `<controller>.<action>`, e.g. `posts.list`.
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "igniter/http/method.hpp"
+#include "igniter/server/detail/invoke.hpp"
+#include "igniter/server/procedure.hpp"
+
+namespace igniter {
+
+/// Per-action settings; every field has a default.
+struct ActionOptions {
+  std::vector<Procedure> use;      ///< Procedures run before the handler, after the app-wide ones.
+  std::size_t max_body_bytes = 0;  ///< Body size limit; 0 = the app's (AppOptions::max_body_bytes).
+  bool run_on_io_thread = false;   ///< Run on the I/O thread (only for handlers that never block).
+  std::string description;         ///< Shown in the app's schema.
+};
+
+/// One action, type-erased. Built by Controller; read by App.
+struct Action {
+  std::string name;                      ///< "list"
+  std::string key;                       ///< "posts.list"
+  Method method = Method::GET;           ///< GET for queries and streams.
+  std::string path;                      ///< Controller path + action path, e.g. "/posts/:id".
+  bool stream = false;                   ///< A stream query: also a realtime channel named `key`.
+  ActionOptions options;                 ///< As given.
+  std::function<Response(Ctx&)> invoke;  ///< Decodes inputs, validates, calls the handler.
+  detail::InputSchemas schemas;          ///< JSON Schema of body, query and params (null when absent).
+  bool internal = false;                 ///< Built into the framework (not in the app's schema).
+  bool sse_endpoint = false;             ///< The SSE endpoint: the realtime hub takes the connection.
+};
+
+/// A named group of actions under a path. Build it with igniter::controller(...) and chained calls, then
+/// hand it to App::controller(). Handlers are `Response(igniter::Ctx&, inputs...)` where inputs are
+/// `Query<T>`, `Params<T>`, `Body<T>` or a described struct (the body); wrong signatures fail to compile.
+class Controller {
+ public:
+  Controller(std::string name, std::string path) : name_(std::move(name)), path_(std::move(path)) {}
+
+  /// A GET action.
+  template <class F>
+  Controller& query(std::string name, std::string path, F handler) {
+    return query(std::move(name), std::move(path), ActionOptions{}, std::move(handler));
+  }
+  template <class F>
+  Controller& query(std::string name, std::string path, std::vector<Procedure> use, F handler) {
+    return query(std::move(name), std::move(path), ActionOptions{.use = std::move(use)}, std::move(handler));
+  }
+  template <class F>
+  Controller& query(std::string name, std::string path, ActionOptions options, F handler) {
+    static_assert(detail::Handler<F>::body_count == 0,
+                  "a query (GET) takes no body: use Query<T> or Params<T>");
+    return add<F>(std::move(name), Method::GET, std::move(path), std::move(options), false,
+                  std::move(handler));
+  }
+
+  /// A POST, PUT, PATCH or DELETE action.
+  template <class F>
+  Controller& mutation(std::string name, Method method, std::string path, F handler) {
+    return mutation(std::move(name), method, std::move(path), ActionOptions{}, std::move(handler));
+  }
+  template <class F>
+  Controller& mutation(std::string name, Method method, std::string path, std::vector<Procedure> use,
+                       F handler) {
+    return mutation(std::move(name), method, std::move(path), ActionOptions{.use = std::move(use)},
+                    std::move(handler));
+  }
+  template <class F>
+  Controller& mutation(std::string name, Method method, std::string path, ActionOptions options, F handler) {
+    return add<F>(std::move(name), method, std::move(path), std::move(options), false, std::move(handler));
+  }
+
+  /// A stream query (the seed's `stream: true`): a realtime channel named `<controller>.<action>`. Its
+  /// procedures and handler run when a connection subscribes; their answer goes to that subscriber only.
+  template <class F>
+  Controller& stream(std::string name, std::string path, F handler) {
+    return stream(std::move(name), std::move(path), ActionOptions{}, std::move(handler));
+  }
+  template <class F>
+  Controller& stream(std::string name, std::string path, std::vector<Procedure> use, F handler) {
+    return stream(std::move(name), std::move(path), ActionOptions{.use = std::move(use)}, std::move(handler));
+  }
+  template <class F>
+  Controller& stream(std::string name, std::string path, ActionOptions options, F handler) {
+    static_assert(detail::Handler<F>::body_count == 0, "a stream query takes no body");
+    return add<F>(std::move(name), Method::GET, std::move(path), std::move(options), true,
+                  std::move(handler));
+  }
+
+  const std::string& name() const noexcept { return name_; }
+  const std::string& path() const noexcept { return path_; }
+  const std::vector<Action>& actions() const noexcept { return actions_; }
+
+ private:
+  template <class F>
+  Controller& add(std::string name, Method method, std::string path, ActionOptions options, bool stream,
+                  F handler) {
+    Action action;
+    action.key = name_ + "." + name;
+    action.name = std::move(name);
+    action.method = method;
+    action.path = path_ + "/" + path;
+    action.stream = stream;
+    action.options = std::move(options);
+    action.schemas = detail::Handler<F>::schemas();
+    action.invoke = detail::Handler<F>::wrap(std::move(handler));
+    actions_.push_back(std::move(action));
+    return *this;
+  }
+
+  std::string name_;
+  std::string path_;
+  std::vector<Action> actions_;
+};
+
+/// Starts a controller: `igniter::controller("posts", "/posts").query(...).mutation(...)`.
+inline Controller controller(std::string name, std::string path) {
+  return Controller(std::move(name), std::move(path));
+}
+
+}  // namespace igniter

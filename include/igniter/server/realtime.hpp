@@ -1,0 +1,73 @@
+#pragma once
+/// Realtime: the app's side of the SSE hub — publish custom messages, revalidate queries, grant scopes,
+/// authorize channels, read counters. Reached as `app.realtime()` or `c.realtime()` in a handler.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "igniter/json/json.hpp"
+#include "igniter/realtime/event.hpp"
+
+namespace igniter {
+
+class Ctx;
+
+namespace server {
+class Hub;
+}
+
+/// Counters of the realtime hub (also served at /metrics in Prometheus text format).
+struct RealtimeStats {
+  std::uint64_t connections = 0;                     ///< Open SSE connections.
+  std::uint64_t events_published = 0;                ///< Events recorded (revalidations and messages).
+  std::uint64_t events_delivered = 0;                ///< Frames queued to subscribers (incl. replays).
+  std::uint64_t events_dropped = 0;                  ///< Frames not delivered: subscriber over its bound.
+  std::uint64_t slow_client_disconnects = 0;         ///< Connections cut for falling behind.
+  std::uint64_t resyncs = 0;                         ///< Resumes that could not be replayed (gap announced).
+  std::map<std::string, std::uint64_t> subscribers;  ///< Subscribers per channel, summed over shards.
+};
+
+/// The realtime hub as the application sees it. Every member may be called from any thread, at any time
+/// after the App exists (events published before the server starts are kept in the history).
+class Realtime {
+ public:
+  /// Decides which scopes an SSE connection holds, from its request (after the app-wide procedures ran
+  /// on it, so a session procedure's data is there). The `scopes` parameter a page sends only narrows it.
+  using ScopeResolver = std::function<std::vector<std::string>(Ctx&)>;
+  /// Decides whether a connection may read `channel`: an empty optional admits it; a string refuses it
+  /// with that reason (reported to the client for that channel only; the stream stays open).
+  using ChannelGuard = std::function<std::optional<std::string>(Ctx&, std::string_view channel)>;
+
+  explicit Realtime(server::Hub& hub) : hub_(hub) {}
+
+  /// Sends `data` to every subscriber of `channel` (only those holding one of `options.scopes` when it is
+  /// not empty). The Igniter.js client receives it when `options.type` is "message" (the default).
+  /// Returns the event's id. Throws std::invalid_argument for an invalid channel name or type.
+  realtime::EventId publish(std::string_view channel, json::value data,
+                            realtime::PublishOptions options = {});
+
+  /// Makes clients refetch every query whose key starts with one of `keys` ("posts.list", or an instance
+  /// key made with realtime::query_key); with `scopes`, only clients holding one of them.
+  realtime::EventId revalidate(std::vector<std::string> keys, std::vector<std::string> scopes = {},
+                               json::value data = nullptr);
+
+  /// Sets the scope resolver. Without one, connections hold no scopes (unless RealtimeOptions says to
+  /// trust the client's list).
+  Realtime& scopes(ScopeResolver resolver);
+  /// Sets the channel guard (runs for every channel a connection asks for, including stream channels,
+  /// before their procedures).
+  Realtime& authorize(ChannelGuard guard);
+
+  /// A snapshot of the counters.
+  RealtimeStats stats() const;
+
+ private:
+  server::Hub& hub_;
+};
+
+}  // namespace igniter

@@ -1,0 +1,162 @@
+#pragma once
+/// Response and ResponseBuilder: what an action returns, in Igniter's envelope
+/// (`{"data":...,"error":null}` on success, `{"data":null,"error":{"message","code",...}}` on error).
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "igniter/json/encode.hpp"
+#include "igniter/json/json.hpp"
+
+namespace igniter {
+
+class Ctx;
+
+/// Attributes of a Set-Cookie header. Defaults suit a session cookie: HttpOnly, SameSite=Lax, Path=/.
+struct CookieOptions {
+  std::optional<std::chrono::seconds> max_age;  ///< Lifetime; none = until the browser closes.
+  std::string path = "/";                       ///< Path attribute.
+  std::string domain;                           ///< Domain attribute; empty = this host only.
+  bool http_only = true;                        ///< Hidden from page scripts.
+  bool secure = false;                          ///< Sent over HTTPS only.
+  std::string same_site = "Lax";                ///< "Strict", "Lax", "None" or "" (omitted).
+};
+
+/// Scopes a revalidation targets, computed from the action's context after its procedures ran.
+using ScopesFn = std::function<std::vector<std::string>(Ctx&)>;
+
+/// A revalidation requested by `.revalidate(...)`: published only when the action succeeded.
+struct Revalidation {
+  std::vector<std::string> keys;  ///< Query keys, e.g. "posts.list".
+  ScopesFn scopes;                ///< Empty = every client; otherwise only clients holding one of its scopes.
+};
+
+/// An HTTP response. Built by ResponseBuilder, refined by chaining, returned by value from a handler.
+class Response {
+ public:
+  Response() = default;
+  Response(unsigned status, std::string body, std::string content_type);
+
+  /// A JSON response with the given status whose body is `body` serialized.
+  static Response json(unsigned status, const json::value& body);
+
+  unsigned status() const noexcept { return status_; }
+  const std::string& body() const& noexcept { return body_; }
+  std::string&& body() && noexcept { return std::move(body_); }
+  const std::string& content_type() const noexcept { return content_type_; }
+  const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
+  const std::vector<Revalidation>& revalidations() const noexcept { return revalidations_; }
+  /// The value of the first header `name` (case-insensitive), or "".
+  std::string_view header(std::string_view name) const noexcept;
+  /// Whether the status is 2xx or 3xx (the action succeeded; its revalidations may be published).
+  bool succeeded() const noexcept { return status_ < 400; }
+
+  /// Overrides the status code.
+  Response& set_status(unsigned status) & noexcept;
+  Response&& set_status(unsigned status) && noexcept { return std::move(set_status(status)); }
+  /// Adds a header (Set-Cookie goes through cookie()).
+  Response& header(std::string name, std::string value) &;
+  Response&& header(std::string name, std::string value) && {
+    return std::move(header(std::move(name), std::move(value)));
+  }
+  /// Sets a cookie; name and value must be cookie-safe (RFC 6265 token / cookie-octets), else
+  /// std::invalid_argument.
+  Response& cookie(std::string_view name, std::string_view value, const CookieOptions& options = {}) &;
+  Response&& cookie(std::string_view name, std::string_view value, const CookieOptions& options = {}) && {
+    return std::move(cookie(name, value, options));
+  }
+  /// Tells the browser to forget a cookie (same path and domain as when it was set).
+  Response& clear_cookie(std::string_view name, CookieOptions options = {}) &;
+  Response&& clear_cookie(std::string_view name, CookieOptions options = {}) && {
+    return std::move(clear_cookie(name, std::move(options)));
+  }
+  /// Makes every client with a query under one of `keys` refetch it, once this action succeeded.
+  Response& revalidate(std::vector<std::string> keys) &;
+  Response&& revalidate(std::vector<std::string> keys) && { return std::move(revalidate(std::move(keys))); }
+  /// As above, only for clients holding one of the scopes `scopes(ctx)` returns. If it throws, nothing is
+  /// published to anyone and the error is logged (fail closed).
+  Response& revalidate(std::vector<std::string> keys, ScopesFn scopes) &;
+  Response&& revalidate(std::vector<std::string> keys, ScopesFn scopes) && {
+    return std::move(revalidate(std::move(keys), std::move(scopes)));
+  }
+
+ private:
+  unsigned status_ = 204;
+  std::string body_;
+  std::string content_type_;
+  std::vector<std::pair<std::string, std::string>> headers_;
+  std::vector<Revalidation> revalidations_;
+};
+
+/// Igniter's error code for an HTTP status ("ERR_NOT_FOUND" for 404, ...).
+std::string_view error_code_for(unsigned status) noexcept;
+
+/// Builds responses in Igniter's envelope; handlers reach it as `c.response`.
+class ResponseBuilder {
+ public:
+  /// 200 with `data`.
+  template <class T>
+  Response success(const T& data) const {
+    return data_response(200, to_value(data));
+  }
+  /// 201 with `data`.
+  template <class T>
+  Response created(const T& data) const {
+    return data_response(201, to_value(data));
+  }
+  /// 200 with `data` (Igniter's `json`).
+  template <class T>
+  Response json(const T& data) const {
+    return data_response(200, to_value(data));
+  }
+  /// Any status with `data` in the success envelope.
+  template <class T>
+  Response status(unsigned status, const T& data) const {
+    return data_response(status, to_value(data));
+  }
+  /// 204, no body.
+  Response no_content() const;
+  /// A redirect with a Location header, in Igniter's ERR_REDIRECT envelope (302 by default).
+  Response redirect(std::string location, unsigned status = 302) const;
+
+  Response bad_request(std::string message = "Bad Request", json::value data = nullptr) const;
+  Response unauthorized(std::string message = "Unauthorized", json::value data = nullptr) const;
+  Response forbidden(std::string message = "Forbidden", json::value data = nullptr) const;
+  Response not_found(std::string message = "Not Found", json::value data = nullptr) const;
+  Response conflict(std::string message = "Conflict", json::value data = nullptr) const;
+  Response unprocessable(std::string message = "Unprocessable Entity", json::value data = nullptr) const;
+  /// Any error: `{"data":null,"error":{"message":..,"code":..,"data":..}}` (data omitted when null).
+  Response error(unsigned status, std::string code, std::string message, json::value data = nullptr) const;
+
+ private:
+  template <class T>
+  static json::value to_value(const T& data) {
+    if constexpr (std::is_convertible_v<const T&, json::value>)
+      return json::value(data);
+    else
+      return json::encode(data);
+  }
+  static Response data_response(unsigned status, json::value data);
+};
+
+/// Thrown by procedures or handlers to answer with an error; mapped to a response in exactly one place.
+class HttpError : public std::exception {
+ public:
+  /// `code` defaults to Igniter's code for the status (ERR_UNAUTHORIZED for 401, ...).
+  HttpError(unsigned status, std::string message, std::string code = {}, json::value data = nullptr);
+  const char* what() const noexcept override { return message_.c_str(); }
+  Response response() const;
+  unsigned status() const noexcept { return status_; }
+
+ private:
+  unsigned status_;
+  std::string message_;
+  std::string code_;
+  json::value data_;
+};
+
+}  // namespace igniter

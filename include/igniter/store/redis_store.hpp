@@ -1,0 +1,116 @@
+#pragma once
+/// RedisStore: the store shared by several processes through a Redis server.
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "igniter/store/store.hpp"
+
+namespace igniter::store {
+
+/// Where a Redis server is and how to log in, as read from "redis://[user:password@]host[:port][/db]".
+struct RedisEndpoint {
+  std::string host = "127.0.0.1";  ///< host name or IP address (IPv6 without brackets)
+  std::uint16_t port = 6379;       ///< TCP port
+  std::string user{};              ///< ACL user name; empty: the default user
+  std::string password{};          ///< sent with AUTH when not empty
+  int db = 0;                      ///< database selected with SELECT
+
+  friend bool operator==(const RedisEndpoint&, const RedisEndpoint&) = default;
+};
+
+/// Parses a redis:// URL (percent-decoding user and password). errc::invalid_url when it is malformed,
+/// is not redis:// (TLS "rediss://" is not supported), has a port outside 1..65535, a db that is not a
+/// non-negative integer, or a query or fragment.
+Result<RedisEndpoint> parse_redis_url(std::string_view url);
+
+/// One Redis reply, as RESP2 describes it.
+struct Reply {
+  enum class Kind { string, array, integer, nil, status, error };
+  Kind kind = Kind::nil;        ///< which of the fields below holds the reply
+  std::string text;             ///< for string, status and error ("ERR unknown command ...")
+  std::int64_t integer = 0;     ///< for integer
+  std::vector<Reply> elements;  ///< for array
+
+  bool is_error() const noexcept { return kind == Kind::error; }
+  bool is_nil() const noexcept { return kind == Kind::nil; }
+};
+
+/// Called once with the reply to an asynchronous command, on the store's I/O thread.
+using ReplyHandler = std::function<void(Result<Reply>)>;
+/// Called with true when the store (re)gains Redis with its subscriptions restored, false when it loses it.
+using ConnectionHandler = std::function<void(bool connected)>;
+
+/// A Store on a Redis server, over two connections: one for commands, pipelined, and one for
+/// subscriptions. Values are stored as JSON text; counters as Redis integers (which are JSON too).
+///
+/// Threads: the store owns one I/O thread that does all its networking and runs every handler
+/// (subscription messages, async replies, connection changes) in the order events arrive. A slow handler
+/// delays everything else of this store: hand long work to your own executor.
+/// Blocking calls (the Store members and command()) post to the I/O thread and wait for the reply, at
+/// most StoreOptions::timeout (then errc::timeout); do not make them on an event-loop thread you care
+/// about, and never from a handler of this store (errc::would_deadlock). Use command_async() there.
+///
+/// Redis going away: while a connection is down, calls fail at once with errc::unavailable (nothing is
+/// queued); the store reconnects with exponential backoff (reconnect_min doubling up to reconnect_max),
+/// restores its subscriptions, and then reports `true` to connection listeners. Messages published while
+/// the subscription connection was down are lost: that is what the listeners are for.
+class RedisStore final : public Store {
+ public:
+  /// Connects to `endpoint` and waits, at most options.timeout, for both connections to be ready.
+  /// Fails with errc::auth_failed on bad credentials, errc::command_failed if SELECT fails, and
+  /// errc::unavailable if Redis cannot be reached in time (unless options.require_connection is false:
+  /// then the store is returned and keeps trying in the background).
+  static Result<std::shared_ptr<RedisStore>> open(RedisEndpoint endpoint, StoreOptions options = {});
+  /// Same, from a redis:// URL; errc::invalid_url when parse_redis_url() rejects it.
+  static Result<std::shared_ptr<RedisStore>> open(std::string_view url, StoreOptions options = {});
+
+  /// Closes both connections (pending async handlers get errc::unavailable) and joins the I/O thread.
+  ~RedisStore() override;
+
+  Result<std::optional<json::value>> get(std::string_view key) override;
+  Result<void> set(std::string_view key, const json::value& value,
+                   std::optional<std::chrono::milliseconds> ttl = {}) override;
+  Result<bool> remove(std::string_view key) override;
+  Result<bool> has(std::string_view key) override;
+  Result<std::int64_t> increment(std::string_view key, std::int64_t by = 1) override;
+  Result<bool> expire(std::string_view key, std::chrono::milliseconds ttl) override;
+  Result<void> publish(std::string_view channel, const json::value& message) override;
+  /// Returns once Redis has confirmed the subscription (errc::unavailable when the subscription
+  /// connection is down, errc::timeout without confirmation). Handlers run on the I/O thread.
+  Result<Subscription> subscribe(std::string_view channel, MessageHandler handler) override;
+
+  /// Runs one Redis command on the command connection and waits for its reply (XADD, EVAL, ...).
+  /// A Redis error reply is a Reply of kind error, not a failed Result; the Result fails only when no
+  /// reply came (unavailable, timeout, busy, would_deadlock). Keys are sent as given: use key() to add
+  /// the prefix. Blocking commands (BLPOP, XREAD BLOCK) would stall the shared pipeline: avoid them.
+  Result<Reply> command(std::vector<std::string> args);
+  /// Same, for literal arguments: `store.command({"XADD", store.key("log"), "*", "f", "v"})`.
+  Result<Reply> command(std::initializer_list<std::string_view> args);
+  /// Sends one command without waiting; `done` runs exactly once on the I/O thread with the reply or the
+  /// error (errc::unavailable at once when disconnected, errc::busy when too many are in flight).
+  /// Commands from one thread reach Redis in call order.
+  void command_async(std::vector<std::string> args, ReplyHandler done);
+
+  /// Registers `handler` for the connection changes after this call, until the returned handle goes; it
+  /// runs on the I/O thread. Read connected() after registering for the state to start from.
+  Subscription on_connection_change(ConnectionHandler handler);
+  /// True while both connections are up and subscriptions restored.
+  bool connected() const noexcept;
+  /// `name` with StoreOptions::key_prefix in front: the key or channel name this store uses in Redis.
+  std::string key(std::string_view name) const;
+  /// The endpoint this store connects to.
+  const RedisEndpoint& endpoint() const noexcept;
+
+ private:
+  struct Impl;  // the connections and the I/O thread: hiredis and Asio stay out of this header
+  explicit RedisStore(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace igniter::store

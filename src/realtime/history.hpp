@@ -1,0 +1,109 @@
+#pragma once
+/// The recent events of one epoch, kept so that a reconnecting client can resume by event id.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "frame.hpp"
+#include "igniter/realtime/event.hpp"
+
+namespace igniter::realtime {
+
+/// An event with the frame that carries it: live delivery and replay send the same bytes.
+struct StoredEvent {
+  Event event;
+  Frame frame;
+};
+
+/// Shared, immutable stored event; held by the history and by every queue it was fanned out to.
+using StoredEventPtr = std::shared_ptr<const StoredEvent>;
+
+/// What a resume gets: the retained events after the client's id, and whether some are missing.
+struct ReplayResult {
+  std::vector<StoredEventPtr> events;  ///< In id order, each once.
+  /// True when the client cannot be brought up to date by `events` alone: events after its id were
+  /// pruned, its id is from another epoch, or its id is ahead of this history. The client must resync.
+  bool gap = false;
+};
+
+/// Limits of a History.
+struct HistoryLimits {
+  std::size_t max_events = 10'000;                              ///< Most events kept.
+  std::chrono::milliseconds max_age = std::chrono::minutes{5};  ///< Oldest event kept, relative to now.
+};
+
+/// A random epoch whose base-36 form is 8 characters long (never 0), for a new history.
+std::uint64_t random_epoch();
+
+/// The bounded, ordered log of recent events of one epoch; the source of event ids.
+///
+/// Thread-safe: events may be recorded from any thread and replayed from any shard. Each call holds
+/// one mutex briefly (no JSON encoding under it). Time is passed in, never read, so that tests control it.
+class History {
+ public:
+  /// An empty history for `epoch`, whose first event will get seq `after_seq + 1`.
+  explicit History(std::uint64_t epoch, HistoryLimits limits = {}, std::uint64_t after_seq = 0);
+
+  /// Assigns `event` the next id, encodes its frame once and retains it; returns the stored event to
+  /// fan out. Ids and history order agree even when several threads record at once. Prunes by count
+  /// and by age (relative to `event.time`).
+  StoredEventPtr record(Event event);
+
+  /// Retains an event whose id was assigned elsewhere (e.g. a shared log); false, and nothing kept,
+  /// unless its epoch is this history's and its seq is above `latest_id().seq`.
+  bool append(StoredEventPtr stored);
+
+  /// The retained events after `last`, in order, and whether that is a gap (see ReplayResult).
+  /// Not a gap when `last` is the newest id. On an epoch mismatch or a future id, `events` is empty;
+  /// after a pruning gap it holds what is still retained. Prunes by age first, relative to `now`.
+  ReplayResult replay_after(EventId last, std::chrono::system_clock::time_point now);
+
+  /// Like replay_after, keeping only events for which `keep(const Event&)` is true. `keep` runs under
+  /// the history's lock: it must be cheap and must not call back into this history.
+  template <class Keep>
+  ReplayResult replay_after(EventId last, std::chrono::system_clock::time_point now, Keep&& keep);
+
+  /// The id of the newest event ever recorded (seq 0 before the first), retained or not.
+  EventId latest_id() const;
+  /// The epoch of every id this history assigns.
+  std::uint64_t epoch() const noexcept { return epoch_; }
+  /// Events currently retained.
+  std::size_t size() const;
+  /// Drops events older than the age limit relative to `now` (call from a periodic timer so that an
+  /// idle server releases memory).
+  void prune(std::chrono::system_clock::time_point now);
+
+ private:
+  void push_locked(StoredEventPtr stored);
+  void prune_locked(std::chrono::system_clock::time_point now);
+  // Validates `last` and finds the first retained event after it; false when nothing may be replayed.
+  bool start_locked(EventId last, ReplayResult& result, std::size_t& first) const;
+
+  const std::uint64_t epoch_;
+  const HistoryLimits limits_;
+  mutable std::mutex mutex_;
+  std::deque<StoredEventPtr> events_;  // ascending seq
+  std::uint64_t latest_seq_;           // newest seq recorded
+  std::uint64_t pruned_through_;       // newest seq no longer retained (or never known)
+};
+
+template <class Keep>
+ReplayResult History::replay_after(EventId last, std::chrono::system_clock::time_point now, Keep&& keep) {
+  ReplayResult result;
+  std::lock_guard lock(mutex_);
+  prune_locked(now);
+  std::size_t first = 0;
+  if (!start_locked(last, result, first)) return result;
+  for (std::size_t i = first; i < events_.size(); ++i) {
+    if (keep(std::as_const(events_[i]->event))) result.events.push_back(events_[i]);
+  }
+  return result;
+}
+
+}  // namespace igniter::realtime

@@ -1,0 +1,62 @@
+#pragma once
+// One HTTP/1.1 connection: reads requests, routes them, runs actions (on the worker pool unless the action
+// runs on the I/O thread), writes responses, keeps the connection alive.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+
+#include "server/app_impl.hpp"
+
+namespace igniter::server {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession>, public SessionHook {
+ public:
+  HttpSession(App::Impl& app, Shard& shard, boost::asio::ip::tcp::socket socket);
+  ~HttpSession();
+
+  void start();
+  /// Called by the shard's sweeper when the current deadline has passed.
+  void expire();
+  /// Called when the app starts draining: idle connections close now, busy ones after their response.
+  void drain();
+  std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
+
+ private:
+  enum class State : std::uint8_t { reading_header, reading_body, handling, writing, lingering, closed };
+
+  void read_header();
+  void on_header(boost::beast::error_code ec);
+  void on_body(boost::beast::error_code ec);
+  void run_action(const Action& action, Request request);
+  void respond(Response response, bool keep_alive);
+  void respond_error(unsigned status, std::string_view message, bool keep_alive = false);
+  void on_written(boost::beast::error_code ec, bool keep_alive);
+  void close();
+  void linger();
+  void finish_close();
+  void set_deadline(std::chrono::milliseconds timeout);
+
+  App::Impl& app_;
+  Shard& shard_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  Request request_;
+  const Action* action_ = nullptr;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::shared_ptr<void> out_;  // the message being written
+  State state_ = State::reading_header;
+  bool timed_out_ = false;
+  bool first_request_ = true;
+  bool handed_off_ = false;
+  bool linger_ = false;  // close by draining the client's unread input first
+  std::string request_id_;
+};
+
+}  // namespace igniter::server

@@ -1,0 +1,138 @@
+#pragma once
+// The realtime hub's transport side: SSE connections on the shards, fan-out of recorded events to them,
+// resume from the history, live subscription changes. The socket-free logic lives in src/realtime/.
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/describe/class.hpp>
+
+#include "igniter/http/request.hpp"
+#include "igniter/json/rules.hpp"
+#include "igniter/realtime/options.hpp"
+#include "igniter/server/app.hpp"
+#include "igniter/server/realtime.hpp"
+#include "realtime/channel_index.hpp"
+#include "realtime/history.hpp"
+
+namespace igniter {
+struct Action;
+}
+
+namespace igniter::server {
+
+struct Shard;
+class SseSession;
+using SseHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+using SseList = boost::intrusive::list<SseSession, boost::intrusive::base_hook<SseHook>,
+                                       boost::intrusive::constant_time_size<false>>;
+
+/// The realtime state of one shard; touched only on that shard's thread (except `inbox`).
+struct RealtimeShard {
+  explicit RealtimeShard(boost::asio::io_context& io);
+  ~RealtimeShard();  // unlinks the sessions; they die with the io_context handlers that own them
+
+  realtime::ChannelIndex index;
+  SseList sessions;
+  std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
+  boost::asio::steady_timer keepalive;
+  std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)
+
+  std::mutex inbox_mutex;                       // publishers append here from any thread
+  std::vector<realtime::StoredEventPtr> inbox;  // drained by one posted handler
+
+  // Written by this shard only, read by stats() from anywhere.
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> dropped{0};
+};
+
+/// The body of POST <sse path>/subscriptions: live channel changes of an open stream.
+struct SubscriptionChange {
+  std::string connectionId;              ///< From the stream's `connected` frame.
+  std::string token;                     ///< From the same frame; binds the change to that stream.
+  std::vector<std::string> subscribe;    ///< Channels to add.
+  std::vector<std::string> unsubscribe;  ///< Channels to remove.
+  static void rules(json::Rules<SubscriptionChange>& r) {
+    r.field(&SubscriptionChange::subscribe).optional().max_items(100);
+    r.field(&SubscriptionChange::unsubscribe).optional().max_items(100);
+  }
+};
+BOOST_DESCRIBE_STRUCT(SubscriptionChange, (), (connectionId, token, subscribe, unsubscribe))
+
+/// A channel as the connection asked for it, after admission.
+struct Admission {
+  std::vector<std::string> channels;                         // admitted, canonical
+  std::vector<realtime::RefusedChannel> refused;             // with reasons
+  std::vector<std::pair<std::string, json::value>> initial;  // stream channels' first data, in order
+};
+
+class Hub {
+ public:
+  Hub(App::Impl& app, realtime::RealtimeOptions options);
+  ~Hub();
+
+  /// Records `event` (assigning its id) and fans it out to every shard. Any thread.
+  realtime::StoredEventPtr publish(realtime::Event event);
+
+  /// Takes over a connection whose request is for the SSE endpoint (called on its shard's thread).
+  void open(Shard& shard, boost::asio::ip::tcp::socket socket, Request request, std::string request_id);
+
+  /// Answers POST <sse path>/subscriptions: live channel changes of an open stream. Worker thread.
+  Response change_subscriptions(Ctx& ctx, const SubscriptionChange& change);
+
+  /// Attaches to the shards and starts their timers; called when the server starts, before its loops run.
+  void start();
+  /// Detaches from the shards (events published later are only recorded); called when the server stopped.
+  void stop();
+  /// Closes every stream (shutdown); each shard closes its own.
+  void close_all();
+
+  RealtimeStats stats() const;
+  std::string prometheus_metrics() const;
+
+  const realtime::RealtimeOptions& options() const noexcept { return options_; }
+  realtime::History& history() noexcept { return history_; }
+
+  Realtime::ScopeResolver scope_resolver;
+  Realtime::ChannelGuard channel_guard;
+
+  // Counters (relaxed atomics; read by stats()).
+  std::atomic<std::uint64_t> connections{0}, published{0}, delivered{0}, dropped{0}, slow_disconnects{0},
+      resyncs{0};
+
+  App::Impl& app() noexcept { return app_; }
+  /// Runs procedures, guard and stream handlers for `channels` with `ctx`'s request. Worker thread.
+  Admission admit(Ctx& ctx, const std::vector<std::string>& channels);
+  /// Every channel a connection gets when it names none: revalidation and every stream action.
+  std::vector<std::string> known_channels() const;
+  /// Registers an open session for live subscription changes; unregisters on close.
+  void register_session(std::uint64_t id, const std::shared_ptr<SseSession>& session);
+  void unregister_session(std::uint64_t id);
+  std::uint64_t next_connection_id() { return next_connection_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+ private:
+  void drain_inbox(Shard& shard);
+  void keepalive_tick(Shard& shard);
+  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, std::vector<std::string> granted,
+                    Admission admission, const std::string& last_event_id);
+
+  App::Impl& app_;
+  realtime::RealtimeOptions options_;
+  realtime::History history_;
+  mutable std::mutex publish_mutex_;  // record + enqueue in one order for every shard; guards shards_
+  std::vector<Shard*> shards_;
+  std::unordered_map<std::string, const Action*> streams_;  // stream actions by channel
+  std::atomic<std::uint64_t> next_connection_{0};
+  mutable std::mutex sessions_mutex_;
+  std::unordered_map<std::uint64_t, std::weak_ptr<SseSession>> sessions_;
+};
+
+}  // namespace igniter::server

@@ -1,0 +1,51 @@
+#include "igniter/server/realtime.hpp"
+
+#include <stdexcept>
+
+#include "realtime/channel.hpp"
+#include "realtime/frame.hpp"
+#include "server/hub.hpp"
+
+namespace igniter {
+
+realtime::EventId Realtime::publish(std::string_view channel, json::value data,
+                                    realtime::PublishOptions options) {
+  auto name = realtime::canonical_channel(channel);
+  if (auto ec = realtime::check_channel_name(name))
+    throw std::invalid_argument("publish: invalid channel \"" + std::string(channel) + "\": " + ec.message());
+  if (auto ec = realtime::check_event_type(options.type))
+    throw std::invalid_argument("publish: invalid event type \"" + options.type + "\": " + ec.message());
+  realtime::Event event{.channel = std::string(name),
+                        .type = std::move(options.type),
+                        .scopes = std::move(options.scopes),
+                        .data = std::move(data),
+                        .time = std::chrono::system_clock::now()};
+  return hub_.publish(std::move(event))->event.id;
+}
+
+realtime::EventId Realtime::revalidate(std::vector<std::string> keys, std::vector<std::string> scopes,
+                                       json::value data) {
+  auto now = std::chrono::system_clock::now();
+  realtime::Event event{.channel = std::string(realtime::kRevalidationChannel),
+                        .type = std::string(realtime::kRevalidateType),
+                        .scopes = std::move(scopes),
+                        .data = realtime::revalidate_payload(keys, std::move(data), now),
+                        .time = now};
+  return hub_.publish(std::move(event))->event.id;
+}
+
+Realtime& Realtime::scopes(ScopeResolver resolver) {
+  hub_.scope_resolver = std::move(resolver);
+  return *this;
+}
+
+Realtime& Realtime::authorize(ChannelGuard guard) {
+  hub_.channel_guard = std::move(guard);
+  return *this;
+}
+
+RealtimeStats Realtime::stats() const {
+  return hub_.stats();
+}
+
+}  // namespace igniter

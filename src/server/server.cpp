@@ -1,1 +1,0 @@
-// Placeholder until the module has sources of its own.

@@ -1,0 +1,121 @@
+#include "server/sse_session.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/container/static_vector.hpp>
+#include <cstdio>
+
+#include "server/app_impl.hpp"
+
+namespace igniter::server {
+
+namespace asio = boost::asio;
+
+SseSession::SseSession(Hub& hub, Shard& shard, asio::ip::tcp::socket socket, std::uint64_t id,
+                       std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes)
+    : hub_(hub),
+      shard_(shard),
+      socket_(std::move(socket)),
+      queue_(hub.options().max_pending_bytes),
+      scopes_(std::move(scopes)),
+      id_(id),
+      token_(token),
+      last_write_tick_(shard.realtime->tick) {
+  shard_.realtime->sessions.push_back(*this);
+  hub_.connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+SseSession::~SseSession() {
+  hub_.connections.fetch_sub(1, std::memory_order_relaxed);
+  hub_.app().connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string SseSession::token_text() const {
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(token_[0]),
+                static_cast<unsigned long long>(token_[1]));
+  return text;
+}
+
+bool SseSession::token_matches(std::string_view token) const noexcept {
+  auto expected = token_text();
+  if (token.size() != expected.size()) return false;
+  unsigned char diff = 0;  // constant time: no early exit on the first differing byte
+  for (std::size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(token[i] ^ expected[i]);
+  return diff == 0;
+}
+
+bool SseSession::enqueue(realtime::Frame frame) {
+  if (closed_) return false;
+  if (!queue_.push(std::move(frame))) {
+    // The client stopped reading: cut it off; it comes back with Last-Event-ID and misses nothing.
+    shard_.realtime->dropped.fetch_add(1, std::memory_order_relaxed);
+    hub_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+    close();
+    return false;
+  }
+  if (!dirty_) {
+    dirty_ = true;
+    shard_.realtime->dirty.push_back(this);
+  }
+  return true;
+}
+
+void SseSession::deliver(const realtime::StoredEvent& stored) {
+  if (stored.event.id.seq <= skip_through_ || !scopes_.admits(stored.event.scopes)) return;
+  if (enqueue(stored.frame)) {
+    auto& delivered = shard_.realtime->delivered;
+    delivered.store(delivered.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+}
+
+void SseSession::flush() {
+  dirty_ = false;
+  if (closed_ || writing_ || queue_.empty()) return;
+  std::array<realtime::ConstBuffer, 64> slices;
+  auto count = queue_.gather(slices);
+  boost::container::static_vector<asio::const_buffer, 64> buffers;
+  for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(slices[i].data, slices[i].size);
+  writing_ = true;
+  socket_.async_write_some(buffers,
+                           [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
+                             self->on_written(ec, bytes);
+                           });
+}
+
+void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) return close();
+  queue_.consume(bytes);
+  last_write_tick_ = shard_.realtime->tick;
+  flush();
+}
+
+void SseSession::watch() {
+  // SSE clients send nothing after the request: a completed read means they went away (or misbehave).
+  socket_.async_read_some(asio::buffer(&read_byte_, 1),
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                            if (ec) return self->close();
+                            self->watch();
+                          });
+}
+
+void SseSession::keepalive(std::uint32_t tick) {
+  if (closed_ || writing_ || !queue_.empty() || last_write_tick_ == tick) return;
+  static const realtime::Frame kKeepalive = realtime::Frame::copy_of(realtime::kKeepaliveBytes);
+  if (enqueue(kKeepalive)) flush();
+}
+
+void SseSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  hub_.unregister_session(id_);
+  shard_.realtime->index.unsubscribe_all(*this);
+  queue_.clear();
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  unlink();
+}
+
+}  // namespace igniter::server

@@ -1,0 +1,65 @@
+#pragma once
+// One open SSE stream: a subscriber in its shard's channel index, a bounded queue of shared frames, and
+// a socket written with one gather-write per loop turn.
+
+#include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <string>
+
+#include "realtime/channel_index.hpp"
+#include "realtime/outbound_queue.hpp"
+#include "realtime/scope_set.hpp"
+#include "server/hub.hpp"
+
+namespace igniter::server {
+
+class SseSession : public std::enable_shared_from_this<SseSession>,
+                   public realtime::Subscriber,
+                   public SseHook {
+ public:
+  SseSession(Hub& hub, Shard& shard, boost::asio::ip::tcp::socket socket, std::uint64_t id,
+             std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes);
+  ~SseSession();
+
+  std::uint64_t id() const noexcept { return id_; }
+  bool token_matches(std::string_view token) const noexcept;
+  std::string token_text() const;
+  const realtime::ScopeSet& scopes() const noexcept { return scopes_; }
+
+  /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
+  bool enqueue(realtime::Frame frame);
+  /// Queues a live event if this session should see it (scopes, resume overlap). Shard thread.
+  void deliver(const realtime::StoredEvent& event);
+  /// Writes what is queued (one gather-write; more follow as each completes).
+  void flush();
+  /// Starts watching the socket for the client going away.
+  void watch();
+  /// Sends a keepalive comment if nothing was written since `tick`.
+  void keepalive(std::uint32_t tick);
+  /// Events with seq up to this one were replayed already: skip them when they arrive live.
+  void skip_through(std::uint64_t seq) noexcept { skip_through_ = seq; }
+  void close();
+  bool closed() const noexcept { return closed_; }
+
+ private:
+  void on_written(boost::system::error_code ec, std::size_t bytes);
+
+  Hub& hub_;
+  Shard& shard_;
+  boost::asio::ip::tcp::socket socket_;
+  realtime::OutboundQueue queue_;
+  realtime::ScopeSet scopes_;
+  std::uint64_t id_;
+  std::array<std::uint64_t, 2> token_;
+  std::uint64_t skip_through_ = 0;
+  std::uint32_t last_write_tick_ = 0;
+  bool writing_ = false;
+  bool dirty_ = false;
+  bool closed_ = false;
+  char read_byte_ = 0;
+
+  friend class Hub;
+};
+
+}  // namespace igniter::server

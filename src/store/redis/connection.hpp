@@ -1,0 +1,110 @@
+#pragma once
+// One connection to Redis: Asio does the transport, hiredis's reader parses the replies.
+//
+// We drive hiredis's RESP reader from an Asio socket rather than attaching a redisAsyncContext to
+// Asio: that gives us connect and reply deadlines (hiredis 0.14's async API has none and resolves
+// names with a blocking getaddrinfo), one write per burst of commands, and our own routing of
+// subscription pushes (the async API's per-channel callback table loses a channel that is
+// unsubscribed and subscribed again before Redis confirms).
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "igniter/base/log.hpp"
+#include "igniter/store/redis_store.hpp"
+
+struct redisReader;
+
+namespace igniter::store::redis {
+
+// Every member, and every callback it makes, runs on the io_context's (single) thread.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class Role { commands, subscriptions };
+
+  struct Settings {
+    RedisEndpoint endpoint;
+    Role role = Role::commands;
+    std::chrono::milliseconds timeout{2000};  // connect+handshake deadline; longest wait for a reply
+    std::chrono::milliseconds reconnect_min{100};
+    std::chrono::milliseconds reconnect_max{5000};
+    Logger* logger = nullptr;
+  };
+
+  struct Events {
+    std::function<void()> ready;                // connected and logged in
+    std::function<void(std::error_code)> lost;  // a ready connection closed; its replies have failed
+    std::function<void(std::error_code)> attempt_failed;  // a connection attempt failed
+    std::function<void(Reply&&)> message;                 // subscriptions: a "message" push
+  };
+
+  Connection(boost::asio::io_context& io, Settings settings, Events events);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Connects, and reconnects with backoff whenever the connection is lost, until stop().
+  void start();
+  // Closes for good; pending replies fail with errc::unavailable. No event is reported.
+  void stop();
+  bool ready() const noexcept { return state_ == State::ready; }
+
+  // Queues one command; `done` gets its reply, or errc::unavailable (at once, when not ready),
+  // errc::timeout or errc::unavailable if the connection dies first. Exactly one call.
+  void send(const std::vector<std::string>& args, ReplyHandler done);
+  // A command that gets one reply per callback, in order (SUBSCRIBE a b c).
+  void send(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
+
+ private:
+  enum class State { idle, connecting, handshaking, ready, waiting, stopped };
+  struct Pending {
+    ReplyHandler done;
+    std::chrono::steady_clock::time_point sent;
+  };
+
+  void connect();
+  void on_connected();
+  void enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
+  void flush();
+  void read();
+  void on_reply(Reply&& reply);
+  void fail(std::error_code why, std::error_code pending_error);
+  void arm_watchdog();
+  void on_watchdog();
+  void log(LogLevel level, const std::string& text) const;
+
+  boost::asio::io_context& io_;
+  Settings settings_;
+  Events events_;
+  State state_ = State::idle;
+  // Bumped whenever a connection is torn down: completions of an older one compare and do nothing.
+  std::uint64_t generation_ = 0;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer backoff_timer_;
+  boost::asio::steady_timer watchdog_;
+  std::chrono::milliseconds backoff_;
+  std::chrono::steady_clock::time_point attempt_deadline_;
+  std::chrono::steady_clock::time_point last_traffic_;
+  redisReader* reader_ = nullptr;
+  std::deque<Pending> pending_;
+  std::string queued_;   // commands waiting for the current write to finish
+  std::string writing_;  // the bytes of the write in progress
+  bool write_in_progress_ = false;
+  std::array<char, 16 * 1024> read_buffer_{};
+};
+
+// A Redis error reply as an error code: WRONGTYPE and "not an integer" are wrong_type, overflow is
+// out_of_range, NOAUTH/WRONGPASS auth_failed, LOADING unavailable, the rest command_failed.
+std::error_code error_from_reply(const Reply& reply);
+
+}  // namespace igniter::store::redis
