@@ -6,7 +6,7 @@ set -euo pipefail
 need=(cmake ninja-build g++ pkg-config
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      libhiredis-dev libsqlite3-dev)
+      libhiredis-dev libsqlite3-dev ccache)
 case "${1:-build}" in
   test) need+=(redis-server) ;;
 esac
