@@ -38,3 +38,12 @@ format:
 
 clean:
 	rm -rf build
+
+# Benchmarks (bench/): every scenario against igniter-cpp, Igniter.js, nginx+Nchan and a bare C loop,
+# written to bench/RESULTS.md; bench-quick is the minute-long smoke of the same code.
+.PHONY: bench bench-quick
+bench:
+	@bench/run.sh
+
+bench-quick:
+	@bench/run.sh --quick

@@ -85,6 +85,11 @@ std::size_t History::size() const {
   return events_.size();
 }
 
+void History::declare_gap() {
+  std::lock_guard lock(mutex_);
+  pruned_through_ = latest_seq_;
+}
+
 void History::prune(std::chrono::system_clock::time_point now) {
   std::lock_guard lock(mutex_);
   prune_locked(now);

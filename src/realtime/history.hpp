@@ -75,6 +75,9 @@ class History {
   std::uint64_t epoch() const noexcept { return epoch_; }
   /// Events currently retained.
   std::size_t size() const;
+  /// Declares that events up to the newest one may be missing here (they were lost on their way to this
+  /// process): a resume from any id issued so far is then a gap, while later events replay as usual.
+  void declare_gap();
   /// Drops events older than the age limit relative to `now` (call from a periodic timer so that an
   /// idle server releases memory).
   void prune(std::chrono::system_clock::time_point now);

@@ -84,7 +84,9 @@ void App::Impl::publish_revalidations(Ctx& ctx, const Response& response) {
         continue;
       }
     }
-    realtime->revalidate(revalidation.keys, std::move(scopes));
+    if (auto id = realtime->try_revalidate(revalidation.keys, std::move(scopes)); !id)
+      logger.error("request " + std::string(ctx.request_id()) + ": revalidation not published: " +
+                   id.error().message());
   }
 }
 

@@ -52,6 +52,25 @@ std::string serialize_closing(const Response& response) {
   return out.str();
 }
 
+/// The Igniter.js per-action hook subscribes to `<channel>:{}` and only takes envelopes naming that exact
+/// channel: its subscribers get the event re-encoded under the alias (once per shard and event).
+realtime::Frame alias_frame(const realtime::StoredEvent& stored, std::string_view alias) {
+  realtime::Event aliased = stored.event;
+  aliased.channel = alias;
+  return realtime::frame_with_id(stored.event.id, realtime::encode_event_body(aliased));
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// Whether `names` holds the alias `<channel>:{}` (no allocation: replay calls it for every event).
+bool contains_alias(const std::vector<std::string>& names, std::string_view channel) {
+  return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
+    return n.size() == channel.size() + 3 && n.starts_with(channel) && n.ends_with(":{}");
+  });
+}
+
 }  // namespace
 
 RealtimeShard::RealtimeShard(asio::io_context& io) : keepalive(io) {}
@@ -59,16 +78,63 @@ RealtimeShard::~RealtimeShard() {
   sessions.clear();
 }
 
+namespace {
+
+std::unique_ptr<Cluster> open_cluster(const std::shared_ptr<store::Store>& store,
+                                      const realtime::RealtimeOptions& options, Logger& logger) {
+  auto redis = std::dynamic_pointer_cast<store::RedisStore>(store);
+  if (!redis) return nullptr;
+  auto cluster = Cluster::open(std::move(redis), options.history_max_events, logger);
+  if (!cluster) throw std::runtime_error("realtime: cannot set up the Redis stream: " + cluster.error().message());
+  return std::move(*cluster);
+}
+
+}  // namespace
+
 Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
-    : app_(app), options_(std::move(options)), history_(realtime::random_epoch(), limits_of(options_)) {}
+    : app_(app),
+      options_(std::move(options)),
+      cluster_(open_cluster(app.store, options_, app.logger)),
+      history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)) {}
 
-Hub::~Hub() = default;
+Hub::~Hub() {
+  if (cluster_) cluster_->stop();  // its reader thread feeds history_: stop it first
+}
 
-realtime::StoredEventPtr Hub::publish(realtime::Event event) {
+Result<realtime::EventId> Hub::publish(realtime::Event event) {
   if (event.time == SystemClock::time_point{}) event.time = SystemClock::now();
+  if (cluster_) return cluster_->publish(event);
   // One lock around recording and enqueueing, so that every shard receives events in id order.
   std::lock_guard lock(publish_mutex_);
   auto stored = history_.record(std::move(event));
+  fan_out_locked(stored);
+  return stored->event.id;
+}
+
+void Hub::broadcast_resync() {
+  // Events were lost on the way to this process: every client here refetches, and resumes from before
+  // now are gaps.
+  history_.declare_gap();
+  auto now = SystemClock::now();
+  realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
+                          .type = std::string(realtime::kRevalidateType),
+                          .data = realtime::revalidate_payload({""}, nullptr, now),
+                          .time = now};
+  auto frame = realtime::frame_with_id(history_.latest_id(), realtime::encode_event_body(refetch));
+  std::lock_guard lock(publish_mutex_);
+  resyncs.fetch_add(1, std::memory_order_relaxed);
+  for (auto* shard : shards_) {
+    asio::post(shard->io, [shard, frame] {
+      auto& rt = *shard->realtime;
+      for (auto& session : rt.sessions) session.enqueue(frame);
+      auto dirty = std::move(rt.dirty);
+      rt.dirty.clear();
+      for (auto* s : dirty) s->flush();
+    });
+  }
+}
+
+void Hub::fan_out_locked(const realtime::StoredEventPtr& stored) {
   published.fetch_add(1, std::memory_order_relaxed);
   for (auto* shard : shards_) {
     bool first;
@@ -80,7 +146,6 @@ realtime::StoredEventPtr Hub::publish(realtime::Event event) {
     // One posted handler drains everything published meanwhile: a burst costs one wake-up per shard.
     if (first) asio::post(shard->io, [this, shard] { drain_inbox(*shard); });
   }
-  return stored;
 }
 
 void Hub::drain_inbox(Shard& shard) {
@@ -90,9 +155,16 @@ void Hub::drain_inbox(Shard& shard) {
     std::lock_guard lock(rt.inbox_mutex);
     batch.swap(rt.inbox);
   }
-  for (const auto& stored : batch)
+  for (const auto& stored : batch) {
     rt.index.for_each(stored->event.channel,
                       [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
+    rt.alias.assign(stored->event.channel).append(":{}");
+    realtime::Frame aliased;
+    rt.index.for_each(rt.alias, [&](realtime::Subscriber& s) {
+      if (!aliased) aliased = alias_frame(*stored, rt.alias);
+      static_cast<SseSession&>(s).deliver(*stored, aliased);
+    });
+  }
   // Every frame of this turn is queued: now one write per socket carries all of them.
   auto dirty = std::move(rt.dirty);
   rt.dirty.clear();
@@ -100,14 +172,29 @@ void Hub::drain_inbox(Shard& shard) {
 }
 
 void Hub::start() {
-  std::lock_guard lock(publish_mutex_);
-  shards_.clear();
-  streams_.clear();
-  for (const auto& action : app_.actions)
-    if (action.stream) streams_.emplace(action.key, &action);
-  for (auto& shard : app_.shards) {
-    shards_.push_back(shard.get());
-    keepalive_tick(*shard);
+  {
+    std::lock_guard lock(publish_mutex_);
+    shards_.clear();
+    streams_.clear();
+    for (const auto& action : app_.actions)
+      if (action.stream) streams_.emplace(action.key, &action);
+    for (auto& shard : app_.shards) {
+      shards_.push_back(shard.get());
+      keepalive_tick(*shard);
+    }
+  }
+  if (cluster_ && !cluster_started_) {
+    cluster_started_ = true;
+    cluster_->start({.event =
+                         [this](realtime::Event event) {
+                           auto body = realtime::encode_event_body(event);
+                           auto id = event.id;
+                           auto stored = std::make_shared<realtime::StoredEvent>(
+                               realtime::StoredEvent{std::move(event), realtime::frame_with_id(id, body)});
+                           std::lock_guard lock(publish_mutex_);
+                           if (history_.append(stored)) fan_out_locked(stored);
+                         },
+                     .gap = [this] { broadcast_resync(); }});
   }
 }
 
@@ -153,13 +240,22 @@ std::vector<std::string> Hub::known_channels() const {
 
 Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested) {
   Admission out;
+  std::vector<std::pair<std::string, std::optional<json::value>>> ran;  // stream handlers run so far
   for (const auto& name : requested) {
     auto channel = std::string(realtime::canonical_channel(name));
     if (auto ec = realtime::check_channel_name(channel)) {
       out.refused.push_back({name, ec.message()});
       continue;
     }
-    if (std::find(out.channels.begin(), out.channels.end(), channel) != out.channels.end()) continue;
+    // `x` and its alias `x:{}` are two subscriptions of the same channel: the Igniter.js client
+    // dispatches by the envelope's channel, so each spelling gets the events under its own name.
+    if (contains(out.channels, name)) continue;
+    auto earlier = std::find_if(ran.begin(), ran.end(), [&](const auto& r) { return r.first == channel; });
+    if (earlier != ran.end()) {  // the other spelling was admitted: its handler ran already
+      if (earlier->second) out.initial.emplace_back(name, *earlier->second);
+      out.channels.push_back(name);
+      continue;
+    }
     try {
       if (channel_guard) {
         if (auto reason = channel_guard(ctx, channel)) {
@@ -181,13 +277,15 @@ Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested) {
               {channel, message.is_string() ? std::string(message.as_string()) : "Refused"});
           continue;
         }
+        std::optional<json::value> data;
         if (!response.body().empty()) {
           auto body = json::parse(response.body());
-          if (body.is_object() && body.as_object().contains("data"))
-            out.initial.emplace_back(channel, body.at("data"));
+          if (body.is_object() && body.as_object().contains("data")) data = body.at("data");
         }
+        if (data) out.initial.emplace_back(name, *data);
+        ran.emplace_back(channel, std::move(data));
       }
-      out.channels.push_back(channel);
+      out.channels.push_back(name);
     } catch (const HttpError& error) {
       out.refused.push_back({channel, error.what()});
     } catch (const std::exception& error) {
@@ -265,8 +363,7 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
   if (!last_event_id.empty()) {
     if (auto last = realtime::parse_event_id(last_event_id)) {
       replay = history_.replay_after(*last, now, [&](const realtime::Event& e) {
-        return std::find(admission.channels.begin(), admission.channels.end(), e.channel) !=
-                   admission.channels.end() &&
+        return (contains(admission.channels, e.channel) || contains_alias(admission.channels, e.channel)) &&
                session->scopes().admits(e.scopes);
       });
       resync = replay.gap;
@@ -309,16 +406,84 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
                             .time = now};
     session->enqueue(realtime::frame_with_id(latest, realtime::encode_event_body(refetch)));
   }
-  for (const auto& stored : replay.events) session->enqueue(stored->frame);
-
-  auto& rt = *shard.realtime;
-  for (const auto& channel : admission.channels) rt.index.subscribe(*session, channel);
-  session->skip_through(replayed_through);
   register_session(id, session);
   session->watch();
+  session->replay_cursor_ = latest;
+  if (replay_page(*session, replay.events, admission.channels)) {
+    go_live(*session, admission.channels, replayed_through);
+  } else {
+    // More to replay than the bound holds: the rest follows page by page as the client reads it
+    // (continue_replay), then live events. Cutting it off instead would make it come back forever.
+    session->replay_channels_ = std::move(admission.channels);
+    session->replaying_ = true;
+  }
+  auto& rt = *shard.realtime;
   auto dirty = std::move(rt.dirty);
   rt.dirty.clear();
   for (auto* s : dirty) s->flush();
+}
+
+bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
+                      const std::vector<std::string>& channels) {
+  auto& rt = *session.shard_.realtime;
+  std::uint64_t replayed = 0;  // replays count as deliveries (RealtimeStats::events_delivered)
+  bool complete = true;
+  for (const auto& stored : events) {
+    realtime::Frame plain, aliased;
+    if (contains(channels, stored->event.channel)) plain = stored->frame;
+    if (contains_alias(channels, stored->event.channel))
+      aliased = alias_frame(*stored, stored->event.channel + ":{}");
+    if (plain.size() + aliased.size() > session.queue_.limit() - session.queue_.pending_bytes()) {
+      complete = false;
+      // One event larger than the whole bound can never be sent: that is a slow client after all.
+      if (session.queue_.empty()) session.enqueue(plain ? plain : aliased);
+      break;
+    }
+    replayed += (plain && session.try_enqueue(plain)) + (aliased && session.try_enqueue(aliased));
+    session.replay_cursor_ = stored->event.id;
+  }
+  rt.delivered.store(rt.delivered.load(std::memory_order_relaxed) + replayed, std::memory_order_relaxed);
+  return complete;
+}
+
+void Hub::go_live(SseSession& session, const std::vector<std::string>& channels,
+                  std::uint64_t replayed_through) {
+  auto& rt = *session.shard_.realtime;
+  for (const auto& channel : channels) rt.index.subscribe(session, channel);
+  session.skip_through(replayed_through);
+}
+
+void Hub::continue_replay(SseSession& session) {
+  if (session.closed()) return;
+  auto& channels = session.replay_channels_;
+  auto keep = [&](const realtime::Event& e) {
+    return (contains(channels, e.channel) || contains_alias(channels, e.channel)) &&
+           session.scopes().admits(e.scopes);
+  };
+  auto replay = history_.replay_after(session.replay_cursor_, SystemClock::now(), keep);
+  std::uint64_t replayed_through = session.replay_cursor_.seq;
+  if (replay.gap) {
+    // The history moved past the client while it was catching up: announce the gap, then go live.
+    auto latest = history_.latest_id();
+    resyncs.fetch_add(1, std::memory_order_relaxed);
+    auto now = SystemClock::now();
+    realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
+                            .type = std::string(realtime::kRevalidateType),
+                            .data = realtime::revalidate_payload({""}, nullptr, now),
+                            .time = now};
+    session.enqueue(realtime::frame_with_id(latest, realtime::encode_event_body(refetch)));
+    replayed_through = latest.seq;
+  } else if (!replay_page(session, replay.events, channels)) {
+    return;  // the next page goes when this one has been read
+  } else {
+    replayed_through = session.replay_cursor_.seq;
+  }
+  if (session.closed()) return;
+  // Caught up: this page was read from the history on this thread, so every later event is still on its
+  // way to this shard's inbox and arrives live after the subscription below.
+  session.replaying_ = false;
+  go_live(session, channels, replayed_through);
+  std::vector<std::string>().swap(channels);
 }
 
 void Hub::register_session(std::uint64_t id, const std::shared_ptr<SseSession>& session) {
@@ -344,20 +509,24 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
   if (!session->token_matches(change.token))
     return ctx.response.forbidden("Token does not match this stream");
 
-  auto admission = admit(ctx, change.subscribe);
-  std::vector<std::string> removed;
-  for (const auto& name : change.unsubscribe) removed.emplace_back(realtime::canonical_channel(name));
+  // The app-wide procedures (a session from a cookie) run here as they ran on the stream's own request:
+  // the framework's internal actions skip them, yet stream procedures and the guard may rely on them.
+  for (const auto& procedure : app_.procedures)
+    if (auto early = procedure.run(ctx)) return std::move(*early);
+  auto admission = std::make_shared<Admission>(admit(ctx, change.subscribe));
+  auto removed = std::make_shared<std::vector<std::string>>();
+  for (const auto& name : change.unsubscribe) removed->emplace_back(name);  // as subscribed: x or x:{}
 
-  auto apply = [this, session, &admission, &removed] {
+  auto apply = [session, admission, removed] {
     if (session->closed()) return;
     auto& rt = *session->shard_.realtime;
     auto now = SystemClock::now();
-    for (auto& [channel, data] : admission.initial) {
+    for (auto& [channel, data] : admission->initial) {
       realtime::Event first{.channel = channel, .data = data, .time = now};
       session->enqueue(realtime::Frame::copy_of(realtime::encode_event_body(first)));
     }
-    for (const auto& channel : admission.channels) rt.index.subscribe(*session, channel);
-    for (const auto& channel : removed) rt.index.unsubscribe(*session, channel);
+    for (const auto& channel : admission->channels) rt.index.subscribe(*session, channel);
+    for (const auto& channel : *removed) rt.index.unsubscribe(*session, channel);
     auto dirty = std::move(rt.dirty);
     rt.dirty.clear();
     for (auto* s : dirty) s->flush();
@@ -367,20 +536,21 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
     apply();
   } else {
     // Wait until the stream's shard applied the change, so that an event published after this response
-    // reaches the new channels.
-    std::promise<void> done;
-    asio::post(io, [&] {
+    // reaches the new channels. The handler owns what it touches: it may run after a timed-out wait.
+    auto done = std::make_shared<std::promise<void>>();
+    auto applied = done->get_future();
+    asio::post(io, [apply, done] {
       apply();
-      done.set_value();
+      done->set_value();
     });
-    done.get_future().wait_for(std::chrono::seconds(5));
+    applied.wait_for(std::chrono::seconds(5));
   }
   json::array refused;
-  for (const auto& r : admission.refused)
+  for (const auto& r : admission->refused)
     refused.push_back(json::object{{"channel", r.channel}, {"reason", r.reason}});
-  return ctx.response.success(json::object{{"subscribed", boost::json::value_from(admission.channels)},
+  return ctx.response.success(json::object{{"subscribed", boost::json::value_from(admission->channels)},
                                            {"refused", std::move(refused)},
-                                           {"unsubscribed", boost::json::value_from(removed)}});
+                                           {"unsubscribed", boost::json::value_from(*removed)}});
 }
 
 RealtimeStats Hub::stats() const {

@@ -22,6 +22,7 @@
 #include "igniter/server/realtime.hpp"
 #include "realtime/channel_index.hpp"
 #include "realtime/history.hpp"
+#include "server/cluster.hpp"
 
 namespace igniter {
 struct Action;
@@ -45,6 +46,7 @@ struct RealtimeShard {
   std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
   boost::asio::steady_timer keepalive;
   std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)
+  std::string alias;       // scratch: the `<channel>:{}` alias of the event being fanned out
 
   std::mutex inbox_mutex;                       // publishers append here from any thread
   std::vector<realtime::StoredEventPtr> inbox;  // drained by one posted handler
@@ -69,7 +71,7 @@ BOOST_DESCRIBE_STRUCT(SubscriptionChange, (), (connectionId, token, subscribe, u
 
 /// A channel as the connection asked for it, after admission.
 struct Admission {
-  std::vector<std::string> channels;                         // admitted, canonical
+  std::vector<std::string> channels;                         // admitted, as asked (`x` or its alias `x:{}`)
   std::vector<realtime::RefusedChannel> refused;             // with reasons
   std::vector<std::pair<std::string, json::value>> initial;  // stream channels' first data, in order
 };
@@ -80,7 +82,9 @@ class Hub {
   ~Hub();
 
   /// Records `event` (assigning its id) and fans it out to every shard. Any thread.
-  realtime::StoredEventPtr publish(realtime::Event event);
+  /// With a Redis store the event goes through the cluster's stream and comes back to every process's
+  /// shards from there; the error says why Redis did not take it.
+  Result<realtime::EventId> publish(realtime::Event event);
 
   /// Takes over a connection whose request is for the SSE endpoint (called on its shard's thread).
   void open(Shard& shard, boost::asio::ip::tcp::socket socket, Request request, std::string request_id);
@@ -117,15 +121,27 @@ class Hub {
   void register_session(std::uint64_t id, const std::shared_ptr<SseSession>& session);
   void unregister_session(std::uint64_t id);
   std::uint64_t next_connection_id() { return next_connection_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  /// Queues the next page of a replay too large for the connection's bound (as the client reads), and
+  /// subscribes the connection to its channels once it has caught up. Shard thread.
+  void continue_replay(SseSession& session);
 
  private:
+  void fan_out_locked(const realtime::StoredEventPtr& stored);
+  void broadcast_resync();
   void drain_inbox(Shard& shard);
   void keepalive_tick(Shard& shard);
+  // Queues replayed events while they fit in the session's bound; false when some are left for later.
+  bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
+                   const std::vector<std::string>& channels);
+  // Subscribes a session that has caught up, skipping live copies of what it was replayed.
+  void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
   void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, std::vector<std::string> granted,
                     Admission admission, const std::string& last_event_id);
 
   App::Impl& app_;
   realtime::RealtimeOptions options_;
+  std::unique_ptr<Cluster> cluster_;  // with a Redis store: the shared stream (before history_: its epoch)
+  bool cluster_started_ = false;
   realtime::History history_;
   mutable std::mutex publish_mutex_;  // record + enqueue in one order for every shard; guards shards_
   std::vector<Shard*> shards_;

@@ -1,6 +1,7 @@
 #include "igniter/server/realtime.hpp"
 
 #include <stdexcept>
+#include <system_error>
 
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
@@ -8,8 +9,27 @@
 
 namespace igniter {
 
+namespace {
+
+realtime::EventId or_throw(Result<realtime::EventId> id, const char* what) {
+  if (!id) throw std::system_error(id.error(), what);
+  return *id;
+}
+
+}  // namespace
+
 realtime::EventId Realtime::publish(std::string_view channel, json::value data,
                                     realtime::PublishOptions options) {
+  return or_throw(try_publish(channel, std::move(data), std::move(options)), "realtime publish");
+}
+
+realtime::EventId Realtime::revalidate(std::vector<std::string> keys, std::vector<std::string> scopes,
+                                       json::value data) {
+  return or_throw(try_revalidate(std::move(keys), std::move(scopes), std::move(data)), "realtime revalidate");
+}
+
+Result<realtime::EventId> Realtime::try_publish(std::string_view channel, json::value data,
+                                                realtime::PublishOptions options) {
   auto name = realtime::canonical_channel(channel);
   if (auto ec = realtime::check_channel_name(name))
     throw std::invalid_argument("publish: invalid channel \"" + std::string(channel) + "\": " + ec.message());
@@ -20,18 +40,18 @@ realtime::EventId Realtime::publish(std::string_view channel, json::value data,
                         .scopes = std::move(options.scopes),
                         .data = std::move(data),
                         .time = std::chrono::system_clock::now()};
-  return hub_.publish(std::move(event))->event.id;
+  return hub_.publish(std::move(event));
 }
 
-realtime::EventId Realtime::revalidate(std::vector<std::string> keys, std::vector<std::string> scopes,
-                                       json::value data) {
+Result<realtime::EventId> Realtime::try_revalidate(std::vector<std::string> keys, std::vector<std::string> scopes,
+                                                   json::value data) {
   auto now = std::chrono::system_clock::now();
   realtime::Event event{.channel = std::string(realtime::kRevalidationChannel),
                         .type = std::string(realtime::kRevalidateType),
                         .scopes = std::move(scopes),
                         .data = realtime::revalidate_payload(keys, std::move(data), now),
                         .time = now};
-  return hub_.publish(std::move(event))->event.id;
+  return hub_.publish(std::move(event));
 }
 
 Realtime& Realtime::scopes(ScopeResolver resolver) {

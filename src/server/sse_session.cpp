@@ -60,9 +60,18 @@ bool SseSession::enqueue(realtime::Frame frame) {
   return true;
 }
 
-void SseSession::deliver(const realtime::StoredEvent& stored) {
+bool SseSession::try_enqueue(const realtime::Frame& frame) {
+  if (closed_ || !queue_.push(frame)) return false;
+  if (!dirty_) {
+    dirty_ = true;
+    shard_.realtime->dirty.push_back(this);
+  }
+  return true;
+}
+
+void SseSession::deliver(const realtime::StoredEvent& stored, const realtime::Frame& frame) {
   if (stored.event.id.seq <= skip_through_ || !scopes_.admits(stored.event.scopes)) return;
-  if (enqueue(stored.frame)) {
+  if (enqueue(frame)) {
     auto& delivered = shard_.realtime->delivered;
     delivered.store(delivered.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
@@ -88,6 +97,12 @@ void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
   if (ec) return close();
   queue_.consume(bytes);
   last_write_tick_ = shard_.realtime->tick;
+  if (replaying_ && queue_.pending_bytes() <= queue_.limit() / 2) {
+    hub_.continue_replay(*this);
+    auto& rt = *shard_.realtime;  // only this session was queued to: leave no stale entry behind
+    auto dirty = std::move(rt.dirty);
+    rt.dirty.clear();
+  }
   flush();
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "realtime/channel_index.hpp"
 #include "realtime/outbound_queue.hpp"
@@ -29,8 +30,12 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
 
   /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
   bool enqueue(realtime::Frame frame);
+  /// Queues bytes if they fit in the bound; false (and nothing else happens) when they do not.
+  bool try_enqueue(const realtime::Frame& frame);
   /// Queues a live event if this session should see it (scopes, resume overlap). Shard thread.
-  void deliver(const realtime::StoredEvent& event);
+  void deliver(const realtime::StoredEvent& event) { deliver(event, event.frame); }
+  /// As above, with the event's bytes as this subscription spells its channel (the `x:{}` alias).
+  void deliver(const realtime::StoredEvent& event, const realtime::Frame& frame);
   /// Writes what is queued (one gather-write; more follow as each completes).
   void flush();
   /// Starts watching the socket for the client going away.
@@ -53,6 +58,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   std::uint64_t id_;
   std::array<std::uint64_t, 2> token_;
   std::uint64_t skip_through_ = 0;
+  // A replay larger than the bound is sent page by page; live delivery starts when it has caught up.
+  std::vector<std::string> replay_channels_;  // channels to subscribe to then (empty when not paging)
+  realtime::EventId replay_cursor_{};         // last event replayed so far
+  bool replaying_ = false;
   std::uint32_t last_write_tick_ = 0;
   bool writing_ = false;
   bool dirty_ = false;

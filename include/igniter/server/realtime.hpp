@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "igniter/base/result.hpp"
 #include "igniter/json/json.hpp"
 #include "igniter/realtime/event.hpp"
 
@@ -47,14 +48,23 @@ class Realtime {
 
   /// Sends `data` to every subscriber of `channel` (only those holding one of `options.scopes` when it is
   /// not empty). The Igniter.js client receives it when `options.type` is "message" (the default).
-  /// Returns the event's id. Throws std::invalid_argument for an invalid channel name or type.
+  /// Returns the event's id. Throws std::invalid_argument for an invalid channel name or type, and
+  /// std::system_error when the event could not be recorded (a Redis store that is unreachable).
   realtime::EventId publish(std::string_view channel, json::value data,
                             realtime::PublishOptions options = {});
+  /// publish() that reports an unrecordable event as a value (store::errc::unavailable, ...) instead of
+  /// throwing. With a Redis store, every process of the cluster is told to resync once Redis is back.
+  Result<realtime::EventId> try_publish(std::string_view channel, json::value data,
+                                        realtime::PublishOptions options = {});
 
   /// Makes clients refetch every query whose key starts with one of `keys` ("posts.list", or an instance
-  /// key made with realtime::query_key); with `scopes`, only clients holding one of them.
+  /// key made with realtime::query_key); with `scopes`, only clients holding one of them. Throws like
+  /// publish().
   realtime::EventId revalidate(std::vector<std::string> keys, std::vector<std::string> scopes = {},
                                json::value data = nullptr);
+  /// revalidate() that reports an unrecordable event as a value, like try_publish().
+  Result<realtime::EventId> try_revalidate(std::vector<std::string> keys, std::vector<std::string> scopes = {},
+                                           json::value data = nullptr);
 
   /// Sets the scope resolver. Without one, connections hold no scopes (unless RealtimeOptions says to
   /// trust the client's list).

@@ -1,0 +1,242 @@
+#include "app.hpp"
+
+#include <boost/describe.hpp>
+#include <igniter/realtime/query_key.hpp>
+#include <igniter/server/realtime.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace posts {
+namespace {
+
+using igniter::Ctx;
+using igniter::Params;
+using igniter::Response;
+namespace json = igniter::json;
+
+// ---- What the API speaks (JSON shapes, described for encoding, decoding and validation) ----
+
+struct User {
+  std::int64_t id = 0;
+  std::string username;
+  std::string name;
+  std::string role;
+  std::string createdAt;
+};
+BOOST_DESCRIBE_STRUCT(User, (), (id, username, name, role, createdAt))
+
+struct Author {
+  std::int64_t id = 0;
+  std::string username;
+  std::string name;
+};
+BOOST_DESCRIBE_STRUCT(Author, (), (id, username, name))
+
+struct Post {
+  std::int64_t id = 0;
+  std::string title;
+  std::string content;
+  Author author;
+  std::string createdAt;
+};
+BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
+
+struct Login {
+  std::string username;
+  static void rules(json::Rules<Login>& r) {
+    r.field(&Login::username)
+        .non_empty()
+        .max_length(32)
+        .pattern("^[A-Za-z0-9_.-]+$", "Letters, digits, '_', '.' and '-' only");
+  }
+};
+BOOST_DESCRIBE_STRUCT(Login, (), (username))
+
+struct CreatePost {
+  std::string title;
+  std::string content;
+  static void rules(json::Rules<CreatePost>& r) {
+    r.field(&CreatePost::title).non_empty().max_length(200);
+    r.field(&CreatePost::content).max_length(10'000).optional();
+  }
+};
+BOOST_DESCRIBE_STRUCT(CreatePost, (), (title, content))
+
+struct UpdateProfile {
+  std::string name;
+  static void rules(json::Rules<UpdateProfile>& r) {
+    r.field(&UpdateProfile::name).non_empty().max_length(80);
+  }
+};
+BOOST_DESCRIBE_STRUCT(UpdateProfile, (), (name))
+
+struct Notify {
+  std::string text;
+  std::optional<std::string> to;  // a username; absent = everyone
+  static void rules(json::Rules<Notify>& r) {
+    r.field(&Notify::text).non_empty().max_length(500);
+    r.field(&Notify::to).optional();
+  }
+};
+BOOST_DESCRIBE_STRUCT(Notify, (), (text, to))
+
+struct IdParams {
+  std::int64_t id = 0;
+};
+BOOST_DESCRIBE_STRUCT(IdParams, (), (id))
+
+User to_user(const UserRow& row) {
+  return User{row.id, row.username, row.name, row.role, row.created_at};
+}
+
+Post to_post(const PostRow& row) {
+  return Post{row.id, row.title, row.content, Author{row.author_id, row.author_username, row.author_name},
+              row.created_at};
+}
+
+// The session token of a request: a Bearer token wins over the cookie.
+std::string_view session_token(const Ctx& c) {
+  auto bearer = c.request.bearer_token();
+  return bearer.empty() ? c.request.cookie(kSessionCookie) : bearer;
+}
+
+std::string user_scope(std::int64_t id) {
+  return "user:" + std::to_string(id);
+}
+
+std::string now_iso() {
+  auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  auto seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[32];
+  auto n = std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S", &tm);
+  auto ms = (now.time_since_epoch() % std::chrono::seconds(1)).count();
+  std::snprintf(out + n, sizeof out - n, ".%03dZ", static_cast<int>(ms));
+  return out;
+}
+
+}  // namespace
+
+PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std::move(options.app)) {
+  Database& db = db_;
+
+  // Reads the cookie or Bearer token and puts the signed-in user in the context; 401 without one.
+  auto auth = igniter::procedure("auth", [&db](Ctx& c) -> std::optional<Response> {
+    auto user = db.user_by_token(session_token(c));
+    if (!user) return c.response.unauthorized("Login required");
+    c.set(to_user(*user));
+    return std::nullopt;
+  });
+
+  auto auth_controller =
+      igniter::controller("auth", "/auth")
+          .mutation("login", igniter::POST, "/login",
+                    [&db](Ctx& c, const Login& body) {
+                      auto user = db.find_or_create_user(body.username);
+                      auto token = db.create_session(user.id);
+                      return c.response
+                          .success(json::object{{"user", json::encode(to_user(user))}, {"token", token}})
+                          .cookie(kSessionCookie, token, {.max_age = std::chrono::hours(24 * 30)});
+                    })
+          .mutation("logout", igniter::POST, "/logout", [&db](Ctx& c) {
+            bool had_session = db.delete_session(session_token(c));
+            return c.response.success(json::object{{"loggedOut", had_session}}).clear_cookie(kSessionCookie);
+          });
+
+  auto posts_controller =
+      igniter::controller("posts", "/posts")
+          .query("list", "/",
+                 [&db](Ctx& c) {
+                   json::array list;
+                   for (const auto& row : db.list_posts()) list.push_back(json::encode(to_post(row)));
+                   return c.response.success(json::object{{"posts", std::move(list)}});
+                 })
+          .query("getById", "/:id",
+                 [&db](Ctx& c, const Params<IdParams>& p) {
+                   auto row = db.post_by_id(p->id);
+                   if (!row) return c.response.not_found("Post not found");
+                   return c.response.success(to_post(*row));
+                 })
+          .mutation("create", igniter::POST, "/", {auth},
+                    [&db](Ctx& c, const CreatePost& body) {
+                      auto row = db.create_post(c.get<User>().id, body.title, body.content);
+                      return c.response.created(to_post(row)).revalidate({"posts.list"});
+                    })
+          .mutation("remove", igniter::DELETE, "/:id", {auth}, [&db](Ctx& c, const Params<IdParams>& p) {
+            auto row = db.post_by_id(p->id);
+            if (!row) return c.response.not_found("Post not found");
+            if (row->author_id != c.get<User>().id)
+              return c.response.forbidden("Only the author can delete this post");
+            if (!db.delete_post(p->id)) return c.response.not_found("Post not found");
+            // The list, and the open pages of exactly this post (the key the client registered it under).
+            auto instance = igniter::realtime::query_key("posts.getById", json::object(),
+                                                         json::object{{"id", std::to_string(p->id)}});
+            return c.response.success(json::object{{"deleted", p->id}}).revalidate({"posts.list", instance});
+          });
+
+  auto users_controller =
+      igniter::controller("users", "/users")
+          .query("getProfile", "/profile", {auth},
+                 [](Ctx& c) {
+                   return c.response.success(json::object{{"user", json::encode(c.get<User>())}});
+                 })
+          .mutation("updateProfile", igniter::PATCH, "/profile", {auth},
+                    [&db](Ctx& c, const UpdateProfile& body) {
+                      auto row = db.rename_user(c.get<User>().id, body.name);
+                      if (!row) return c.response.not_found("User not found");
+                      // Only this user's connections refetch their profile (the seed's scoped example).
+                      return c.response.success(json::object{{"user", json::encode(to_user(*row))}})
+                          .revalidate({"users.getProfile"},
+                                      [](Ctx& ctx) { return std::vector{user_scope(ctx.get<User>().id)}; });
+                    });
+
+  auto notifications_controller =
+      igniter::controller("notifications", "/notifications")
+          .stream("stream", "/stream", {auth},
+                  [](Ctx& c) {
+                    return c.response.success(json::object{{"status", "Connected to notifications stream"}});
+                  })
+          .mutation("send", igniter::POST, "/", {auth}, [&db](Ctx& c, const Notify& body) {
+            igniter::realtime::PublishOptions target;
+            json::value to = nullptr;
+            if (body.to) {
+              auto recipient = db.user_by_username(*body.to);
+              if (!recipient) return c.response.not_found("No user named " + *body.to);
+              target.scopes = {user_scope(recipient->id)};
+              to = json::value(recipient->username);
+            }
+            json::object message{{"kind", "notification"},
+                                 {"text", body.text},
+                                 {"from", c.get<User>().username},
+                                 {"to", to},
+                                 {"sentAt", now_iso()}};
+            auto id = c.realtime().publish("notifications.stream", message, std::move(target));
+            message["eventId"] = igniter::realtime::to_string(id);
+            return c.response.created(std::move(message));
+          });
+
+  app_.controller(auth_controller)
+      .controller(posts_controller)
+      .controller(users_controller)
+      .controller(notifications_controller);
+
+  // Scopes come from the session only; whatever a page asks for can narrow them, never widen them.
+  app_.realtime().scopes([&db](Ctx& c) {
+    std::vector<std::string> scopes;
+    if (auto user = db.user_by_token(session_token(c))) {
+      scopes.push_back(user_scope(user->id));
+      scopes.push_back("role:" + user->role);
+    }
+    return scopes;
+  });
+
+  if (!options.public_dir.empty()) app_.static_files("/", options.public_dir);
+}
+
+}  // namespace posts

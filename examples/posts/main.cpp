@@ -1,0 +1,64 @@
+// The demo server: reads its settings from the environment, then serves until Ctrl-C.
+//
+//   PORT           port to listen on (3000)
+//   HOST           address to bind (127.0.0.1: demo logins have no passwords, keep it local)
+//   DATA_DIR       where posts.db lives (./data), created on first start
+//   IGNITER_STORE  "memory" (default) or "redis://host:port"
+//   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
+#include <igniter/store/store.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <system_error>
+
+#include "app.hpp"
+
+namespace {
+
+std::string env(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : std::move(fallback);
+}
+
+std::filesystem::path public_dir() {
+  if (const char* dir = std::getenv("PUBLIC_DIR"); dir && *dir) return dir;
+  std::error_code ec;
+  auto beside = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "public";
+  if (!ec && std::filesystem::is_regular_file(beside / "index.html", ec)) return beside;
+  return POSTS_PUBLIC_DIR;
+}
+
+}  // namespace
+
+int main() {
+  try {
+    auto port_text = env("PORT", "3000");
+    char* end = nullptr;
+    long port = std::strtol(port_text.c_str(), &end, 10);
+    if (*end != '\0' || port < 0 || port > 65535) {
+      std::cerr << "PORT must be a number from 0 to 65535, not '" << port_text << "'\n";
+      return 2;
+    }
+    auto host = env("HOST", "127.0.0.1");
+    auto store_url = env("IGNITER_STORE", "memory");
+    auto store = igniter::store::from_url(store_url);
+    if (!store) {
+      std::cerr << "IGNITER_STORE=" << store_url << ": " << store.error().message() << "\n";
+      return 2;
+    }
+
+    posts::PostsServer server({.data_dir = env("DATA_DIR", "data"),
+                               .public_dir = public_dir(),
+                               .app = {.store = std::move(*store)}});
+    std::cout << "Posts demo: open http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port
+              << "/  (data in " << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store "
+              << store_url << "; Ctrl-C stops it)" << std::endl;
+    server.app().listen(static_cast<std::uint16_t>(port), host);  // until SIGINT/SIGTERM, then drains
+    return 0;
+  } catch (const std::exception& error) {
+    std::cerr << "posts: " << error.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,62 @@
+// One igniter-cpp process of a test cluster: a posts mutation that revalidates, a publish endpoint,
+// scopes from the X-User header. Usage: cluster_node <redis url>; prints "PORT <n>" once listening.
+#include <igniter/igniter.hpp>
+#include <igniter/store/store.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+struct Notify {
+  std::string text;
+  std::optional<std::string> scope;
+};
+BOOST_DESCRIBE_STRUCT(Notify, (), (text, scope))
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s redis://host:port\n", argv[0]);
+    return 2;
+  }
+  auto store = igniter::store::from_url(argv[1]);
+  if (!store) {
+    std::fprintf(stderr, "store: %s\n", store.error().message().c_str());
+    return 1;
+  }
+  igniter::App app({.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store});
+  app.controller(
+      igniter::controller("posts", "/posts")
+          .mutation("create", igniter::POST, "/", [](igniter::Ctx& c, const igniter::json::value& body) {
+            return c.response.created(body).revalidate({"posts.list"});
+          }));
+  app.controller(
+      igniter::controller("notify", "/notify")
+          .mutation("send", igniter::POST, "/",
+                    [](igniter::Ctx& c, const Notify& n) {
+                      igniter::realtime::PublishOptions options;
+                      if (n.scope) options.scopes = {*n.scope};
+                      auto id = c.realtime().try_publish("notifications", igniter::json::object{{"text", n.text}},
+                                                         options);
+                      if (!id) return c.response.error(503, "ERR_SERVICE_UNAVAILABLE", id.error().message());
+                      return c.response.success(igniter::realtime::to_string(*id));
+                    })
+          .query("health", "/health", [](igniter::Ctx& c) { return c.response.success("ok"); }));
+  app.realtime().scopes([](igniter::Ctx& c) {
+    auto user = c.request.header("x-user");
+    return user.empty() ? std::vector<std::string>{} : std::vector<std::string>{"user:" + std::string(user)};
+  });
+  // Until SIGTERM: the test stops us like an operator would. Blocked before the server's threads start,
+  // so that they inherit the mask and only sigwait() sees the signal.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto port = app.start(0);
+  std::printf("PORT %u\n", static_cast<unsigned>(port));
+  std::fflush(stdout);
+  int received = 0;
+  sigwait(&signals, &received);
+  app.stop();
+  app.wait();
+}
