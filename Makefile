@@ -6,14 +6,14 @@ PORT ?= 3000
 
 .PHONY: demo test setup setup-test build build-asan build-release format clean
 
+# The demo (examples/posts): PORT, DATA_DIR (./data) and IGNITER_STORE (memory, redis://...) change it.
 demo: setup build-release
-	@echo "igniter-cpp demo on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	PORT=$(PORT) ./build/release/examples/hello/hello
+	@PORT=$(PORT) ./build/release/examples/posts/posts
 
 # The sanitizer pass runs the C++ suites; the JS and browser suites run once, in the plain build.
 test: setup-test build build-asan
 	ctest --test-dir build/dev --output-on-failure -j $(JOBS)
-	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -LE "js|browser"
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -LE "js|browser|bench"
 
 setup:
 	@scripts/setup.sh build
@@ -31,7 +31,7 @@ build-asan:
 
 build-release:
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target posts
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -33,6 +33,7 @@ fi
 
 if [ "$mode" = test ]; then
   "$here/setup-js-client.sh"
-  [ -x "$here/setup-js.sh" ] && "$here/setup-js.sh"
+  "$here/setup-js.sh"
+  "$here/../bench/setup.sh"   # the peers of the benchmark smoke (nginx + Nchan, Igniter.js on Node)
 fi
 exit 0
