@@ -4,30 +4,13 @@
 # npm packages (npm ci from its committed lock, only when the lock changed).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../scripts/install-lib.sh"
 
-need=(nginx libnginx-mod-nchan gnuplot-nox wrk redis-server)
-command -v node >/dev/null 2>&1 || need+=(nodejs)
-command -v npm >/dev/null 2>&1 || need+=(npm)
-missing=()
-for pkg in "${need[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "bench/setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts the packaged nginx and redis on install where it can: the benchmarks start their own.
-  $sudo service nginx stop >/dev/null 2>&1 || true
-fi
+packages=(nginx libnginx-mod-nchan gnuplot-nox wrk redis-server)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+apt_install_missing bench/setup "${packages[@]}"
+# Debian starts the packaged nginx on install where it can: the benchmarks start their own.
+service nginx stop >/dev/null 2>&1 || true
 
-dir="$here/peers/igniter-js"
-stamp="$dir/node_modules/.igniter-lock.sha256"
-sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
-  echo "bench/setup: npm ci in bench/peers/igniter-js"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  echo "$sum" >"$stamp"
-fi
+npm_ci_if_changed bench/setup "$here/peers/igniter-js"
