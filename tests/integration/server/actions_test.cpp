@@ -122,6 +122,40 @@ TEST(Actions, CookiesAndHeadersAreSetWithTheirAttributes) {
   EXPECT_EQ(r.header("x-custom"), "yes");
 }
 
+struct Tenant {
+  std::string id;
+};
+
+TEST(Actions, AppWideProceduresRunBeforeEveryActionAndItsOwnProcedures) {
+  App app(TestServer::quiet_options());
+  std::vector<std::string> order;
+  std::mutex mutex;
+  auto note = [&](std::string step) {
+    std::lock_guard lock(mutex);
+    order.push_back(std::move(step));
+  };
+  app.use(procedure("tenant", [&](Ctx& c) -> std::optional<Response> {
+    note("tenant");
+    auto tenant = c.request.header("x-tenant");
+    if (tenant.empty()) return c.response.bad_request("X-Tenant is required");
+    c.set(Tenant{std::string(tenant)});
+    return std::nullopt;
+  }));
+  auto own = procedure("own", [&](Ctx& c) { note("own:" + c.get<Tenant>().id); });
+  app.controller(controller("who", "/who")
+                     .query("get", "/", {own}, [&](Ctx& c) {
+                       note("handler");
+                       return c.response.success(c.get<Tenant>().id);
+                     }));
+  auto port = app.start();
+  EXPECT_EQ(fetch(port, "GET", "/api/v1/who", {}, {{"X-Tenant", "acme"}}).body, R"({"data":"acme","error":null})");
+  EXPECT_EQ(order, (std::vector<std::string>{"tenant", "own:acme", "handler"}));
+  auto refused = fetch(port, "GET", "/api/v1/who");
+  EXPECT_EQ(refused.status, 400u);
+  EXPECT_EQ(refused.json().at("error").at("message"), "X-Tenant is required");
+  EXPECT_EQ(order.size(), 4u);  // only the app-wide procedure ran
+}
+
 TEST(Actions, UnknownRouteIs404) {
   TestServer server;
   auto r = fetch(server.port(), "GET", "/api/v1/nothing/here");
