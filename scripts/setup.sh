@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what igniter-cpp needs on Debian 12, and nothing when it is all there already.
 # Usage: scripts/setup.sh [build|test]   (default: build)
-#   build  compilers, CMake, Boost 1.81, GoogleTest, hiredis, SQLite
+#   build  compilers, CMake, Boost 1.81, GoogleTest, hiredis, SQLite (and the demo page's npm packages)
 #   test   also redis-server, Debian's chromium, the npm packages of the JS tests, the benchmark peers
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,9 +12,15 @@ apt_install_missing setup cmake ninja-build g++ pkg-config ccache \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libsqlite3-dev
 
+# The demo's React page is bundled when Node.js is there; without it the demo serves its plain page.
+if [ "$mode" = build ] && command -v npm >/dev/null 2>&1; then
+  "$here/setup-web.sh"
+fi
+
 if [ "$mode" = test ]; then
   apt_install_missing setup redis-server
   "$here/setup-js.sh"          # Node.js, chromium, tests/conformance
   "$here/setup-js-client.sh"   # clients/js
+  "$here/setup-web.sh"         # the demo's React page (examples/posts/web)
   "$here/../bench/setup.sh"    # the peers of the benchmark smoke (nginx + Nchan, Igniter.js on Node)
 fi

@@ -1,0 +1,308 @@
+// The posts demo's page: the seed's PostsList and NotificationsBell, a profile editor and a login,
+// on React and @igniter-cpp/client (clients/js). Every call is typed by src/api.gen.ts, which the
+// generator writes from the server's own schema (`npm run gen`).
+import { StrictMode, useCallback, useEffect, useState, type FormEvent } from "react";
+import { createRoot } from "react-dom/client";
+import { createClient, IgniterError, IgniterProvider, useRealtimeState } from "@igniter-cpp/client";
+import { basePath, createApi } from "./api.gen";
+
+/** What the API answers (the schema does not carry response types yet, so the page names them). */
+export interface User {
+  id: number;
+  username: string;
+  name: string;
+  role: string;
+  createdAt: string;
+}
+export interface Post {
+  id: number;
+  title: string;
+  content: string;
+  author: { id: number; username: string; name: string };
+  createdAt: string;
+}
+export interface Notification {
+  kind: "notification";
+  text: string;
+  from: string;
+  to: string | null;
+  sentAt: string;
+}
+
+const client = createClient({ baseURL: basePath });
+const api = createApi<{
+  "auth.login": { user: User; token: string };
+  "posts.list": { posts: Post[] };
+  "posts.create": Post;
+  "users.getProfile": { user: User };
+  "users.updateProfile": { user: User };
+  "notifications.stream": Notification;
+}>(client);
+
+function message(error: unknown): string {
+  if (error instanceof IgniterError) return error.message || `HTTP ${error.status}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function Login({ onLogin }: { onLogin(user: User): void }) {
+  const login = api.auth.login.useMutation({ onSuccess: (data) => onLogin(data.user) });
+  const [username, setUsername] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    login.mutate({ body: { username: username.trim() } }).catch(() => {});
+  };
+  return (
+    <section id="login-section">
+      <h2>Log in</h2>
+      <form id="login-form" onSubmit={submit}>
+        <input name="username" placeholder="username (e.g. alice)" autoComplete="username" required
+               value={username} onChange={(e) => setUsername(e.target.value)} />
+        <button disabled={login.isLoading}>Log in</button>
+        <span className="muted">Demo authentication: no passwords. A user is created on first login.</span>
+        <span className="error">{login.isError ? message(login.error) : ""}</span>
+      </form>
+    </section>
+  );
+}
+
+function CreatePost() {
+  const create = api.posts.create.useMutation();
+  const [title, setTitle] = useState("");
+  const [content, setContent] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create
+      .mutate({ body: { title, content } })
+      .then(() => {
+        setTitle("");
+        setContent("");
+      })
+      .catch(() => {});
+  };
+  return (
+    <section id="create-section">
+      <h2>New post</h2>
+      <form id="create-form" onSubmit={submit}>
+        <input name="title" placeholder="Title" maxLength={200} value={title} onChange={(e) => setTitle(e.target.value)} />
+        <textarea name="content" placeholder="What's new?" value={content} onChange={(e) => setContent(e.target.value)} />
+        <button disabled={create.isLoading}>Publish</button>
+        <span className="error">{create.isError ? message(create.error) : ""}</span>
+      </form>
+    </section>
+  );
+}
+
+/** The seed's PostsList: refetches by itself whenever a mutation revalidates `posts.list`. */
+function PostsList({ user }: { user: User | null }) {
+  const posts = api.posts.list.useQuery();
+  const remove = api.posts.remove.useMutation();
+  return (
+    <section>
+      <h2>Posts</h2>
+      <ul className="posts" id="posts">
+        {posts.isLoading && <li className="muted">Loading…</li>}
+        {posts.isError && <li className="error">{message(posts.error)}</li>}
+        {posts.data?.posts.length === 0 && <li className="muted">No posts yet.</li>}
+        {posts.data?.posts.map((post) => (
+          <li key={post.id} data-post-id={post.id}>
+            <h3>
+              <span className="post-title">{post.title}</span>
+              {user?.id === post.author.id && (
+                <button className="small" onClick={() => remove.mutate({ params: { id: post.id } }).catch(() => {})}>
+                  Delete
+                </button>
+              )}
+            </h3>
+            {post.content && <p>{post.content}</p>}
+            <span className="muted">
+              by <span className="post-author">{post.author.name}</span> (@{post.author.username}) ·{" "}
+              {new Date(post.createdAt).toLocaleString()}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Revalidated for this user's scope only: another user's page does not refetch. */
+function ProfileEditor() {
+  const profile = api.users.getProfile.useQuery();
+  const update = api.users.updateProfile.useMutation();
+  const [name, setName] = useState("");
+  const user = profile.data?.user;
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    update
+      .mutate({ body: { name } })
+      .then(() => setName(""))
+      .catch(() => {});
+  };
+  return (
+    <section id="profile-section">
+      <h2>Profile</h2>
+      <p className="muted" id="profile-info">
+        {user ? (
+          <>
+            <span id="profile-name">{user.name}</span> (@{user.username}, {user.role})
+          </>
+        ) : (
+          "Loading…"
+        )}
+      </p>
+      <form id="profile-form" onSubmit={submit}>
+        <input name="name" placeholder="Display name" maxLength={80} value={name} onChange={(e) => setName(e.target.value)} />
+        <button disabled={update.isLoading}>Save</button>
+        <span className="error">{update.isError ? message(update.error) : ""}</span>
+      </form>
+    </section>
+  );
+}
+
+function SendNotification() {
+  const send = api.notifications.send.useMutation();
+  const [text, setText] = useState("");
+  const [to, setTo] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    send
+      .mutate({ body: { text, to: to.trim() || null } })
+      .then(() => setText(""))
+      .catch(() => {});
+  };
+  return (
+    <section id="notify-section">
+      <h2>Send a notification</h2>
+      <form id="notify-form" onSubmit={submit}>
+        <input name="text" placeholder="Message" maxLength={500} value={text} onChange={(e) => setText(e.target.value)} />
+        <input name="to" placeholder="To username (empty: everyone)" value={to} onChange={(e) => setTo(e.target.value)} />
+        <button disabled={send.isLoading}>Send</button>
+        <span className="error">{send.isError ? message(send.error) : ""}</span>
+      </form>
+    </section>
+  );
+}
+
+/** The seed's NotificationsBell: a live/offline dot, a count, and the messages of the stream. */
+function NotificationsBell() {
+  const [items, setItems] = useState<Notification[]>([]);
+  const [unread, setUnread] = useState(0);
+  const [open, setOpen] = useState(false);
+  const [live, setLive] = useState(false);
+  const stream = api.notifications.stream.useStream({
+    onConnect: () => setLive(true),
+    onMessage: (note) => {
+      if (note?.kind !== "notification") return;
+      setItems((list) => [note, ...list].slice(0, 50));
+      setUnread((n) => n + 1);
+    },
+    onError: () => setLive(false),
+  });
+  const isLive = live && stream.isConnected;
+  return (
+    <>
+      <span>
+        <span className={isLive ? "dot live" : "dot"} id="live-dot" title={isLive ? "live" : "offline"} />
+        <span id="live-text" className="who">{isLive ? "live" : "offline"}</span>
+      </span>
+      <div className="bell" id="bell">
+        <button className="plain" id="bell-button" title="Notifications"
+                onClick={() => { setOpen(!open); setUnread(0); }}>
+          &#128276;
+        </button>
+        <span className="count" id="bell-count" hidden={unread === 0}>{unread}</span>
+        {open && (
+          <div className="panel" id="bell-panel">
+            <strong>Notifications</strong>
+            <ul id="notifications">
+              {items.length === 0 && <li className="muted">Nothing yet.</li>}
+              {items.map((note) => (
+                <li key={note.sentAt + note.text}>
+                  <strong>{note.from}</strong>{note.to ? " (to you)" : ""}: {note.text}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+      </div>
+    </>
+  );
+}
+
+/** Logged out: the stream carries revalidations only; show its state. */
+function ConnectionDot() {
+  const state = useRealtimeState();
+  const live = state === "open";
+  return (
+    <span>
+      <span className={live ? "dot live" : "dot"} id="live-dot" title={live ? "live" : "offline"} />
+      <span id="live-text" className="who">{live ? "live" : "offline"}</span>
+    </span>
+  );
+}
+
+function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: User): void; onLogout(): void }) {
+  const logout = api.auth.logout.useMutation({ onSettled: onLogout });
+  return (
+    <>
+      <header>
+        <h1>Posts · igniter-cpp realtime demo</h1>
+        <span className="who" id="who">{user ? `@${user.username}` : ""}</span>
+        {user ? <NotificationsBell /> : <ConnectionDot />}
+        {user && (
+          <button className="plain" id="logout" onClick={() => logout.mutate(undefined).catch(() => {})}>
+            Log out
+          </button>
+        )}
+      </header>
+      <main>
+        <div>
+          {user ? <CreatePost /> : <Login onLogin={onLogin} />}
+          <PostsList user={user} />
+        </div>
+        <div>
+          {user && <ProfileEditor />}
+          {user && <SendNotification />}
+          <section>
+            <h2>How it works</h2>
+            <p className="muted">
+              React and <code>@igniter-cpp/client</code>: one EventSource on <code>/api/v1/sse/events</code>.
+              Mutations revalidate query keys; every open tab whose queries match refetches by itself. Profile
+              updates are scoped to <code>user:&lt;id&gt;</code>; notifications can target one user.
+            </p>
+          </section>
+        </div>
+      </main>
+    </>
+  );
+}
+
+/**
+ * The session lives in an HTTP-only cookie, so the page asks the server who it is. The provider is
+ * remounted when the user changes: scopes are granted when the stream connects.
+ */
+function App() {
+  const [session, setSession] = useState<{ checked: boolean; user: User | null }>({ checked: false, user: null });
+  useEffect(() => {
+    api.users.getProfile
+      .query()
+      .then((data) => setSession({ checked: true, user: data.user }))
+      .catch(() => setSession({ checked: true, user: null }));
+  }, []);
+  const onLogin = useCallback((user: User) => setSession({ checked: true, user }), []);
+  const onLogout = useCallback(() => setSession({ checked: true, user: null }), []);
+  if (!session.checked) return <p className="muted">Loading…</p>;
+  const user = session.user;
+  return (
+    <IgniterProvider key={user ? `user:${user.id}` : "anonymous"} client={client}
+                     getScopesIds={() => (user ? [`user:${user.id}`, `role:${user.role}`] : [])}>
+      <Page user={user} onLogin={onLogin} onLogout={onLogout} />
+    </IgniterProvider>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

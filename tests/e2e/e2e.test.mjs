@@ -1,0 +1,301 @@
+// End-to-end: the posts demo's React page (examples/posts/web, on clients/js) in Debian's Chromium,
+// against the real posts server started here. Two browser contexts (two "browser profiles") log in as
+// different users, and we check what those users would notice: posts, profiles and notifications
+// arriving without reloads, and both pages recovering by themselves when the server restarts.
+//
+// Run: POSTS_SERVER=<path to posts> node --test tests/e2e/e2e.test.mjs   (ctest -L browser does this)
+// Needs scripts/setup-web.sh (npm ci in examples/posts/web) and scripts/setup-js.sh (chromium).
+//
+// Not covered: ten tabs sharing one SSE connection — the client has no tab sharing yet (docs/clients.md).
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const webDir = path.join(root, 'examples/posts/web');
+const serverPath = process.env.POSTS_SERVER ?? process.argv[2];
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const STEP_TIMEOUT = 5000;  // every wait below is bounded by this unless it says otherwise
+const SETTLE = 600;         // how long we watch for refetches and messages that must not happen
+const TEST_TIMEOUT = 60000;
+
+function missingPrerequisite() {
+  if (!serverPath) return 'POSTS_SERVER (path to the posts binary) is not set';
+  if (!existsSync(serverPath)) return `no server binary at ${serverPath}`;
+  if (!existsSync(path.join(webDir, 'node_modules', 'esbuild'))) return 'run scripts/setup-web.sh (npm ci in examples/posts/web)';
+  if (!existsSync(chromiumPath)) return `no chromium at ${chromiumPath}: run scripts/setup-js.sh`;
+  return null;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns a truthy value; fails after `timeout` ms with `what`. */
+async function waitFor(what, probe, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
+    await sleep(25);
+  }
+}
+
+/** A port that was free a moment ago (the server must come back on the same one after a restart). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the posts server; resolves with the process once it logs that it listens. */
+function startServer({ port, dataDir, publicDir }) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(serverPath, [], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_DIR: publicDir,
+             IGNITER_STORE: 'memory' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`posts did not start listening within 10 s:\n${out}`));
+    }, 10000);
+    let out = '';
+    const onData = (chunk) => {
+      out += chunk;
+      if (out.includes('listening on')) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.stderr.off('data', onData);
+        child.stdout.resume();
+        child.stderr.resume();
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`posts exited early (${code}):\n${out}`));
+    });
+  });
+}
+
+/** Stops the server gracefully (SIGKILL after 5 s); resolves with its exit code, or the signal's name. */
+function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(kill);
+      resolve(code ?? signal);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+// Counts the page's HTTP calls by "METHOD /path", from outside the page's code.
+const countFetches = () => {
+  const native = window.fetch;
+  const calls = (window.__calls = {});
+  window.fetch = function (input, init) {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url, location.href);
+    const method = (init?.method ?? (typeof input === 'object' && 'method' in input ? input.method : 'GET')).toUpperCase();
+    const key = `${method} ${url.pathname}`;
+    calls[key] = (calls[key] ?? 0) + 1;
+    return native.apply(this, arguments);
+  };
+};
+
+const problem = missingPrerequisite();
+
+describe('the posts demo page in Chromium', () => {
+  let server;
+  let browser;
+  let origin;
+  let port;
+  let dataDir;
+  let publicDir;
+  let tempOut;  // the bundle's directory when E2E_OUT does not give one
+  const contexts = [];
+
+  before(async () => {
+    if (problem) assert.fail(`e2e prerequisites missing: ${problem}`);
+    const outRoot = process.env.E2E_OUT ?? (tempOut = mkdtempSync(path.join(tmpdir(), 'posts-e2e-')));
+    const { buildPage } = await import(path.join(webDir, 'build.mjs'));
+    publicDir = await buildPage(path.join(outRoot, 'public'));
+    dataDir = mkdtempSync(path.join(tmpdir(), 'posts-e2e-data-'));
+    port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    server = await startServer({ port, dataDir, publicDir });
+    const { chromium } = createRequire(path.join(webDir, 'package.json'))('playwright-core');
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      timeout: 30000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+             '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  const closeAll = async () => {
+    while (contexts.length) await contexts.pop().close().catch(() => {});
+  };
+  afterEach(closeAll);
+
+  after(async () => {
+    await closeAll();
+    await browser?.close().catch(() => {});
+    if (server) assert.equal(await stopServer(server), 0, 'posts exit status');
+    for (const dir of [dataDir, tempOut]) if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A new browser context (own cookies) on the page, logged in as `username` through the form. */
+  async function openAs(username) {
+    const context = await browser.newContext();
+    contexts.push(context);
+    await context.addInitScript(countFetches);
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    await page.goto(origin);
+    await page.fill('#login-form input[name=username]', username);
+    await page.click('#login-form button');
+    await page.waitForSelector(`#who:text-is("@${username}")`);
+    await waitForLive(page, `${username}'s page live`);
+    await page.waitForSelector('#profile-name');
+    return page;
+  }
+
+  const waitForLive = (page, what, timeout) =>
+    waitFor(what, async () => (await page.textContent('#live-text')) === 'live', timeout);
+  const calls = (page) => page.evaluate(() => ({ ...window.__calls }));
+  const titles = (page) => page.$$eval('#posts .post-title', (nodes) => nodes.map((n) => n.textContent));
+  const bellCount = (page) =>
+    page.$eval('#bell-count', (node) => (node.hidden ? 0 : Number(node.textContent)));
+
+  async function createPost(page, title) {
+    await page.fill('#create-form input[name=title]', title);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/posts') && r.request().method() === 'POST');
+    await page.click('#create-form button');
+    const response = await answered;
+    assert.equal(response.status(), 201, `POST /posts answered ${response.status()}`);
+  }
+
+  async function notify(page, text, to = '') {
+    await page.fill('#notify-form input[name=text]', text);
+    await page.fill('#notify-form input[name=to]', to);
+    const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/notifications'));
+    await page.click('#notify-form button');
+    assert.equal((await answered).status(), 201);
+  }
+
+  test('the generated API module matches the server schema', { timeout: TEST_TIMEOUT }, async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'posts-gen-')), 'api.gen.ts');
+    try {
+      await new Promise((resolve, reject) =>
+        execFile(process.execPath, [path.join(root, 'clients/js/bin/igniter-gen.mjs'), '--schema',
+                                    `${origin}/__igniter/schema`, '--out', out, '--import', '@igniter-cpp/client'],
+                 { timeout: 10000 }, (error, stdout, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve())));
+      assert.equal(readFileSync(path.join(webDir, 'src/api.gen.ts'), 'utf8'), readFileSync(out, 'utf8'),
+                   'examples/posts/web/src/api.gen.ts is stale: run `npm run gen --prefix examples/posts/web` against a running server');
+    } finally {
+      rmSync(path.dirname(out), { recursive: true, force: true });
+    }
+  });
+
+  test('a post created in one browser appears in the other within a second, without reload', { timeout: TEST_TIMEOUT }, async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    const title = `Hello from alice ${Date.now()}`;
+    const navigations = [];
+    bob.on('framenavigated', (frame) => navigations.push(frame.url()));
+    await createPost(alice, title);
+    const answeredAt = Date.now();
+    await waitFor('the post on bob\'s page', async () => (await titles(bob)).includes(title), 1000);
+    assert.ok(Date.now() - answeredAt <= 1000);
+    await waitFor('the post on alice\'s page', async () => (await titles(alice)).includes(title));
+    assert.deepEqual(navigations, [], 'bob\'s page did not reload');
+    assert.equal(await bob.$eval('#posts li[data-post-id] .post-author', (n) => n.textContent), 'alice');
+  });
+
+  test('a profile update refetches only its own user\'s profile', { timeout: TEST_TIMEOUT }, async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    const alice2 = await alice.context().newPage();  // a second tab of alice: same session, same user
+    alice2.setDefaultTimeout(STEP_TIMEOUT);
+    await alice2.goto(origin);
+    await waitForLive(alice2, 'alice\'s second tab live');
+    const before = await Promise.all([alice, alice2, bob].map(calls));
+    const name = `Alice ${Date.now()}`;
+    await alice.fill('#profile-form input[name=name]', name);
+    await alice.click('#profile-form button');
+    await waitFor('the new name in alice\'s tab', async () => (await alice.textContent('#profile-name')) === name);
+    await waitFor('the new name in alice\'s second tab', async () => (await alice2.textContent('#profile-name')) === name);
+    await sleep(SETTLE);
+    const afterCalls = await Promise.all([alice, alice2, bob].map(calls));
+    const profileFetches = (i) => (afterCalls[i]['GET /api/v1/users/profile'] ?? 0) - (before[i]['GET /api/v1/users/profile'] ?? 0);
+    assert.equal(profileFetches(0), 1, 'alice\'s tab refetched its profile once');
+    assert.equal(profileFetches(1), 1, 'alice\'s second tab refetched its profile once');
+    assert.equal(profileFetches(2), 0, 'bob\'s page did not refetch its profile');
+    for (let i = 0; i < 3; i += 1)
+      assert.equal(afterCalls[i]['GET /api/v1/posts'], before[i]['GET /api/v1/posts'], 'no posts refetch');
+  });
+
+  test('a targeted notification reaches only its user; a broadcast reaches both', { timeout: TEST_TIMEOUT }, async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    assert.equal(await bellCount(alice), 0);
+    assert.equal(await bellCount(bob), 0);
+    await notify(alice, 'psst, bob', 'bob');
+    await waitFor('bob\'s bell at 1', async () => (await bellCount(bob)) === 1);
+    await sleep(SETTLE);
+    assert.equal(await bellCount(alice), 0, 'alice did not receive bob\'s notification');
+    await notify(alice, 'hello everyone');
+    await waitFor('bob\'s bell at 2', async () => (await bellCount(bob)) === 2);
+    await waitFor('alice\'s bell at 1', async () => (await bellCount(alice)) === 1);
+    await bob.click('#bell-button');
+    const texts = await bob.$$eval('#notifications li', (nodes) => nodes.map((n) => n.textContent));
+    assert.equal(texts.length, 2);
+    assert.match(texts[0], /hello everyone/);
+    assert.match(texts[1], /psst, bob/);
+  });
+
+  test('both pages recover by themselves when the server restarts', { timeout: TEST_TIMEOUT }, async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    const navigations = [];
+    for (const page of [alice, bob]) page.on('framenavigated', (frame) => navigations.push(frame.url()));
+
+    assert.equal(await stopServer(server), 0, 'posts exit status on SIGTERM');
+    await waitFor('alice\'s page offline', async () => (await alice.textContent('#live-text')) === 'offline');
+    await waitFor('bob\'s page offline', async () => (await bob.textContent('#live-text')) === 'offline');
+    server = await startServer({ port, dataDir, publicDir });  // same port, same data
+
+    // Reconnect backoff is at most a few seconds after a short outage.
+    await waitForLive(alice, 'alice\'s page live again', 20000);
+    await waitForLive(bob, 'bob\'s page live again', 20000);
+    const title = `After the restart ${Date.now()}`;
+    await createPost(bob, title);  // the session cookie still works: sessions live in the database
+    await waitFor('bob\'s post on alice\'s page', async () => (await titles(alice)).includes(title), 1000);
+    const before = await bellCount(alice);
+    await notify(bob, 'still there?', 'alice');
+    await waitFor('alice\'s bell counts it', async () => (await bellCount(alice)) === before + 1);
+    assert.deepEqual(navigations, [], 'no page reloaded');
+  });
+});
