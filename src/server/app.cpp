@@ -85,8 +85,8 @@ void App::Impl::publish_revalidations(Ctx& ctx, const Response& response) {
       }
     }
     if (auto id = realtime->try_revalidate(revalidation.keys, std::move(scopes)); !id)
-      logger.error("request " + std::string(ctx.request_id()) + ": revalidation not published: " +
-                   id.error().message());
+      logger.error("request " + std::string(ctx.request_id()) +
+                   ": revalidation not published: " + id.error().message());
   }
 }
 

@@ -87,8 +87,8 @@ Cluster::Cluster(std::shared_ptr<store::RedisStore> store, std::string stream_ke
       max_events_(max_events),
       logger_(logger) {}
 
-Result<std::unique_ptr<Cluster>> Cluster::open(std::shared_ptr<store::RedisStore> store, std::size_t max_events,
-                                               Logger& logger) {
+Result<std::unique_ptr<Cluster>> Cluster::open(std::shared_ptr<store::RedisStore> store,
+                                               std::size_t max_events, Logger& logger) {
   // The first process to start names the epoch; every other one reads it.
   auto epoch_key = store->key("igniter:realtime:epoch");
   auto proposed = to_base36(realtime::random_epoch());
@@ -100,14 +100,17 @@ Result<std::unique_ptr<Cluster>> Cluster::open(std::shared_ptr<store::RedisStore
   auto epoch = parse_base36(get->text);
   if (epoch == 0) return store::errc::protocol;
   auto stream_key = store->key("igniter:realtime:events");
-  return std::unique_ptr<Cluster>(new Cluster(std::move(store), std::move(stream_key), epoch, max_events, logger));
+  return std::unique_ptr<Cluster>(
+      new Cluster(std::move(store), std::move(stream_key), epoch, max_events, logger));
 }
 
-Cluster::~Cluster() { stop(); }
+Cluster::~Cluster() {
+  stop();
+}
 
 Result<realtime::EventId> Cluster::publish(const realtime::Event& event) {
-  auto reply = store_->command({"XADD", stream_key_, "MAXLEN", "~", std::to_string(max_events_), "*", "e",
-                                encode(event)});
+  auto reply = store_->command(
+      {"XADD", stream_key_, "MAXLEN", "~", std::to_string(max_events_), "*", "e", encode(event)});
   if (!reply || reply->kind != Reply::Kind::string) {
     resync_pending_ = true;
     if (!reply) return reply.error();
@@ -122,8 +125,8 @@ void Cluster::start(Callbacks callbacks) {
   // What the stream still holds becomes this process's history, so that clients resume here too.
   auto retained = store_->command({"XRANGE", stream_key_, "-", "+"});
   if (retained && retained->kind == Reply::Kind::array) deliver(*retained);
-  auto options = store::StoreOptions{.timeout = std::chrono::milliseconds(3000), .require_connection = false,
-                                     .logger = &logger_};
+  auto options = store::StoreOptions{
+      .timeout = std::chrono::milliseconds(3000), .require_connection = false, .logger = &logger_};
   auto reader = store::RedisStore::open(store_->endpoint(), options);
   if (!reader) {
     logger_.error("realtime: cannot open the stream reader: " + reader.error().message());
@@ -161,7 +164,8 @@ void Cluster::read_loop() {
   auto backoff = std::chrono::milliseconds(100);
   bool was_down = false;
   while (!stopping_) {
-    auto reply = reader_->command({"XREAD", "BLOCK", "1000", "COUNT", "1000", "STREAMS", stream_key_, last_id_});
+    auto reply =
+        reader_->command({"XREAD", "BLOCK", "1000", "COUNT", "1000", "STREAMS", stream_key_, last_id_});
     if (!reply || reply->kind == Reply::Kind::error) {
       if (!was_down) logger_.warn("realtime: Redis stream unreachable; retrying");
       was_down = true;
@@ -183,10 +187,11 @@ void Cluster::read_loop() {
     }
     if (resync_pending_.exchange(false)) {
       // A publish failed while Redis was away: tell every client of every process to refetch.
-      realtime::Event resync{.channel = std::string(realtime::kRevalidationChannel),
-                             .type = std::string(realtime::kRevalidateType),
-                             .data = realtime::revalidate_payload({""}, nullptr, std::chrono::system_clock::now()),
-                             .time = std::chrono::system_clock::now()};
+      realtime::Event resync{
+          .channel = std::string(realtime::kRevalidationChannel),
+          .type = std::string(realtime::kRevalidateType),
+          .data = realtime::revalidate_payload({""}, nullptr, std::chrono::system_clock::now()),
+          .time = std::chrono::system_clock::now()};
       if (!publish(resync)) resync_pending_ = true;
     }
     if (reply->kind != Reply::Kind::array) continue;  // nil: BLOCK timed out with nothing new

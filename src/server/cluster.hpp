@@ -27,8 +27,8 @@ class Cluster {
   };
 
   /// Reads (or creates) the cluster's epoch. Fails when Redis does not answer.
-  static Result<std::unique_ptr<Cluster>> open(std::shared_ptr<store::RedisStore> store, std::size_t max_events,
-                                               Logger& logger);
+  static Result<std::unique_ptr<Cluster>> open(std::shared_ptr<store::RedisStore> store,
+                                               std::size_t max_events, Logger& logger);
   ~Cluster();
 
   std::uint64_t epoch() const noexcept { return epoch_; }

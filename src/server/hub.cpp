@@ -85,7 +85,8 @@ std::unique_ptr<Cluster> open_cluster(const std::shared_ptr<store::Store>& store
   auto redis = std::dynamic_pointer_cast<store::RedisStore>(store);
   if (!redis) return nullptr;
   auto cluster = Cluster::open(std::move(redis), options.history_max_events, logger);
-  if (!cluster) throw std::runtime_error("realtime: cannot set up the Redis stream: " + cluster.error().message());
+  if (!cluster)
+    throw std::runtime_error("realtime: cannot set up the Redis stream: " + cluster.error().message());
   return std::move(*cluster);
 }
 

@@ -43,8 +43,8 @@ Result<realtime::EventId> Realtime::try_publish(std::string_view channel, json::
   return hub_.publish(std::move(event));
 }
 
-Result<realtime::EventId> Realtime::try_revalidate(std::vector<std::string> keys, std::vector<std::string> scopes,
-                                                   json::value data) {
+Result<realtime::EventId> Realtime::try_revalidate(std::vector<std::string> keys,
+                                                   std::vector<std::string> scopes, json::value data) {
   auto now = std::chrono::system_clock::now();
   realtime::Event event{.channel = std::string(realtime::kRevalidationChannel),
                         .type = std::string(realtime::kRevalidateType),

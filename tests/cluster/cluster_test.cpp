@@ -77,7 +77,8 @@ class Cluster : public ::testing::Test {
   }
 
   static std::string notify(std::uint16_t port, const std::string& text, const std::string& scope = {}) {
-    auto body = scope.empty() ? R"({"text":")" + text + "\"}" : R"({"text":")" + text + R"(","scope":")" + scope + "\"}";
+    auto body = scope.empty() ? R"({"text":")" + text + "\"}"
+                              : R"({"text":")" + text + R"(","scope":")" + scope + "\"}";
     auto r = fetch(port, "POST", "/api/v1/notify", body);
     return r.status == 200 ? std::string(r.json().at("data").as_string()) : std::string();
   }
@@ -116,7 +117,8 @@ TEST_F(Cluster, ClientMovingToAnotherProcessResumesWithoutLoss) {
   auto last = *one->id;
   client->close();
   // Missed while away, published on both processes.
-  for (int i = 0; i < 10; ++i) ASSERT_FALSE(notify(i % 2 ? a_->port() : b_->port(), "m" + std::to_string(i)).empty());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_FALSE(notify(i % 2 ? a_->port() : b_->port(), "m" + std::to_string(i)).empty());
   auto moved = subscribe(b_->port(), "notifications", {}, last);
   for (int i = 0; i < 10; ++i) {
     auto event = moved->next_event(std::chrono::seconds(5));
@@ -159,8 +161,10 @@ TEST_F(Cluster, RedisGoingAwayUnderLoadLosesNothingSilently) {
     std::set<std::string> received;
     bool resync = false;
     for (auto& frame : client->drain(std::chrono::seconds(2))) {
-      if (frame.event == "revalidate" && frame.json().at("data").at("queryKeys") == json::array{""}) resync = true;
-      if (frame.event == "message") received.insert(std::string(frame.json().at("data").at("text").as_string()));
+      if (frame.event == "revalidate" && frame.json().at("data").at("queryKeys") == json::array{""})
+        resync = true;
+      if (frame.event == "message")
+        received.insert(std::string(frame.json().at("data").at("text").as_string()));
     }
     std::size_t missing = 0;
     for (const auto& text : published) missing += !received.count(text);

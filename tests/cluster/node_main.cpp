@@ -23,24 +23,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "store: %s\n", store.error().message().c_str());
     return 1;
   }
-  igniter::App app({.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store});
+  igniter::App app(
+      {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store});
   app.controller(
       igniter::controller("posts", "/posts")
           .mutation("create", igniter::POST, "/", [](igniter::Ctx& c, const igniter::json::value& body) {
             return c.response.created(body).revalidate({"posts.list"});
           }));
-  app.controller(
-      igniter::controller("notify", "/notify")
-          .mutation("send", igniter::POST, "/",
-                    [](igniter::Ctx& c, const Notify& n) {
-                      igniter::realtime::PublishOptions options;
-                      if (n.scope) options.scopes = {*n.scope};
-                      auto id = c.realtime().try_publish("notifications", igniter::json::object{{"text", n.text}},
-                                                         options);
-                      if (!id) return c.response.error(503, "ERR_SERVICE_UNAVAILABLE", id.error().message());
-                      return c.response.success(igniter::realtime::to_string(*id));
-                    })
-          .query("health", "/health", [](igniter::Ctx& c) { return c.response.success("ok"); }));
+  app.controller(igniter::controller("notify", "/notify")
+                     .mutation("send", igniter::POST, "/",
+                               [](igniter::Ctx& c, const Notify& n) {
+                                 igniter::realtime::PublishOptions options;
+                                 if (n.scope) options.scopes = {*n.scope};
+                                 auto id = c.realtime().try_publish(
+                                     "notifications", igniter::json::object{{"text", n.text}}, options);
+                                 if (!id)
+                                   return c.response.error(503, "ERR_SERVICE_UNAVAILABLE",
+                                                           id.error().message());
+                                 return c.response.success(igniter::realtime::to_string(*id));
+                               })
+                     .query("health", "/health", [](igniter::Ctx& c) { return c.response.success("ok"); }));
   app.realtime().scopes([](igniter::Ctx& c) {
     auto user = c.request.header("x-user");
     return user.empty() ? std::vector<std::string>{} : std::vector<std::string>{"user:" + std::string(user)};

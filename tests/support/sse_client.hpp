@@ -178,9 +178,15 @@ class SseClient {
   /// Closes this connection and opens a new one (to `target`, or the same one), sending the last id
   /// received as Last-Event-ID when `resume`; the head is read with the next frames.
   void reconnect(bool resume = true, std::string target = {}) {
+    reconnect_from(resume ? last_id_ : std::string(), std::move(target));
+  }
+
+  /// Like reconnect, resuming from `last_event_id` (e.g. the last frame a test processed before it
+  /// dropped the rest of what it had read); none when empty.
+  void reconnect_from(std::string last_event_id, std::string target = {}) {
     close();
     if (!target.empty()) target_ = std::move(target);
-    options_.last_event_id = resume ? last_id_ : std::string();
+    options_.last_event_id = std::move(last_event_id);
     buffer_.clear();
     pos_ = 0;
     head_.clear();

@@ -63,8 +63,8 @@ class Realtime {
   realtime::EventId revalidate(std::vector<std::string> keys, std::vector<std::string> scopes = {},
                                json::value data = nullptr);
   /// revalidate() that reports an unrecordable event as a value, like try_publish().
-  Result<realtime::EventId> try_revalidate(std::vector<std::string> keys, std::vector<std::string> scopes = {},
-                                           json::value data = nullptr);
+  Result<realtime::EventId> try_revalidate(std::vector<std::string> keys,
+                                           std::vector<std::string> scopes = {}, json::value data = nullptr);
 
   /// Sets the scope resolver. Without one, connections hold no scopes (unless RealtimeOptions says to
   /// trust the client's list).

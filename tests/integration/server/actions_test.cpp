@@ -142,13 +142,13 @@ TEST(Actions, AppWideProceduresRunBeforeEveryActionAndItsOwnProcedures) {
     return std::nullopt;
   }));
   auto own = procedure("own", [&](Ctx& c) { note("own:" + c.get<Tenant>().id); });
-  app.controller(controller("who", "/who")
-                     .query("get", "/", {own}, [&](Ctx& c) {
-                       note("handler");
-                       return c.response.success(c.get<Tenant>().id);
-                     }));
+  app.controller(controller("who", "/who").query("get", "/", {own}, [&](Ctx& c) {
+    note("handler");
+    return c.response.success(c.get<Tenant>().id);
+  }));
   auto port = app.start();
-  EXPECT_EQ(fetch(port, "GET", "/api/v1/who", {}, {{"X-Tenant", "acme"}}).body, R"({"data":"acme","error":null})");
+  EXPECT_EQ(fetch(port, "GET", "/api/v1/who", {}, {{"X-Tenant", "acme"}}).body,
+            R"({"data":"acme","error":null})");
   EXPECT_EQ(order, (std::vector<std::string>{"tenant", "own:acme", "handler"}));
   auto refused = fetch(port, "GET", "/api/v1/who");
   EXPECT_EQ(refused.status, 400u);
