@@ -14,5 +14,5 @@
 #include "igniter/server/inputs.hpp"
 #include "igniter/server/procedure.hpp"
 #include "igniter/server/realtime.hpp"
-#include "igniter/store/store.hpp"
 #include "igniter/server/response.hpp"
+#include "igniter/store/store.hpp"
