@@ -13,9 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared } from '../support/browser.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const serverPath = process.env.CONFORMANCE_SERVER ?? process.argv[2];
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const STEP_TIMEOUT = 5000;  // every wait below is bounded by this
 const SETTLE = 600;         // how long we watch for refetches that must not happen
 
@@ -27,23 +28,7 @@ function missingPrerequisite() {
   return null;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a truthy value; fails after `timeout` ms with `what`. */
-async function waitFor(what, probe, timeout = STEP_TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await sleep(50);
-  }
-}
+const waitFor = (what, probe, timeout = STEP_TIMEOUT) => waitForShared(what, probe, timeout);
 
 /** Starts the server on a free port; resolves with {process, origin} once it prints its port. */
 function startServer(pageDir) {
@@ -111,12 +96,7 @@ describe('the Igniter.js 0.3.40 client against igniter-cpp', () => {
     server = await startServer(pageDir);
     const { chromium } = await import('playwright-core');
     // A fresh temporary profile each run (Playwright creates it and removes it on close).
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      timeout: 30000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch(chromiumLaunchOptions);
   });
 
   const closeAll = async () => {

@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared } from '../support/browser.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const webDir = path.join(root, 'examples/posts/web');
 const serverPath = process.env.POSTS_SERVER ?? process.argv[2];
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const STEP_TIMEOUT = 5000;  // every wait below is bounded by this unless it says otherwise
 const SETTLE = 600;         // how long we watch for refetches and messages that must not happen
 const TEST_TIMEOUT = 60000;
@@ -34,23 +35,7 @@ function missingPrerequisite() {
   return null;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns a truthy value; fails after `timeout` ms with `what`. */
-async function waitFor(what, probe, timeout = STEP_TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
-    await sleep(25);
-  }
-}
+const waitFor = (what, probe, timeout = STEP_TIMEOUT) => waitForShared(what, probe, timeout);
 
 /** A port that was free a moment ago (the server must come back on the same one after a restart). */
 function freePort() {
@@ -146,12 +131,7 @@ describe('the posts demo page in Chromium', () => {
     origin = `http://127.0.0.1:${port}`;
     server = await startServer({ port, dataDir, publicDir });
     const { chromium } = createRequire(path.join(webDir, 'package.json'))('playwright-core');
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      timeout: 30000,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-             '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch(chromiumLaunchOptions);
   });
 
   const closeAll = async () => {
