@@ -8,9 +8,12 @@ namespace igniter::realtime {
 
 std::size_t format_event_id(EventId id, char (&out)[kMaxEventIdLength]) noexcept {
   char* const end = out + kMaxEventIdLength;
-  auto epoch = std::to_chars(out, end, id.epoch, 36);
+  // The buffer fits any two 64-bit values; the checks keep the compiler (and a future change) honest.
+  auto epoch = std::to_chars(out, end - 1, id.epoch, 36);
+  if (epoch.ec != std::errc{}) return 0;
   *epoch.ptr = '-';
   auto seq = std::to_chars(epoch.ptr + 1, end, id.seq, 10);
+  if (seq.ec != std::errc{}) return 0;
   return static_cast<std::size_t>(seq.ptr - out);
 }
 
