@@ -78,6 +78,12 @@ RealtimeShard::~RealtimeShard() {
   sessions.clear();
 }
 
+void RealtimeShard::flush_dirty() {
+  auto batch = std::move(dirty);
+  dirty.clear();
+  for (auto* session : batch) session->flush();
+}
+
 namespace {
 
 std::unique_ptr<Cluster> open_cluster(const std::shared_ptr<store::Store>& store,
@@ -128,9 +134,7 @@ void Hub::broadcast_resync() {
     asio::post(shard->io, [shard, frame] {
       auto& rt = *shard->realtime;
       for (auto& session : rt.sessions) session.enqueue(frame);
-      auto dirty = std::move(rt.dirty);
-      rt.dirty.clear();
-      for (auto* s : dirty) s->flush();
+      rt.flush_dirty();
     });
   }
 }
@@ -167,9 +171,7 @@ void Hub::drain_inbox(Shard& shard) {
     });
   }
   // Every frame of this turn is queued: now one write per socket carries all of them.
-  auto dirty = std::move(rt.dirty);
-  rt.dirty.clear();
-  for (auto* session : dirty) session->flush();
+  rt.flush_dirty();
 }
 
 void Hub::start() {
@@ -419,9 +421,7 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
     session->replaying_ = true;
   }
   auto& rt = *shard.realtime;
-  auto dirty = std::move(rt.dirty);
-  rt.dirty.clear();
-  for (auto* s : dirty) s->flush();
+  rt.flush_dirty();
 }
 
 bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
@@ -528,9 +528,7 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
     }
     for (const auto& channel : admission->channels) rt.index.subscribe(*session, channel);
     for (const auto& channel : *removed) rt.index.unsubscribe(*session, channel);
-    auto dirty = std::move(rt.dirty);
-    rt.dirty.clear();
-    for (auto* s : dirty) s->flush();
+    rt.flush_dirty();
   };
   auto& io = session->shard_.io;
   if (io.get_executor().running_in_this_thread()) {

@@ -44,6 +44,8 @@ struct RealtimeShard {
   realtime::ChannelIndex index;
   SseList sessions;
   std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
+  /// One gather-write for every session queued to since the last flush.
+  void flush_dirty();
   boost::asio::steady_timer keepalive;
   std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)
   std::string alias;       // scratch: the `<channel>:{}` alias of the event being fanned out
