@@ -40,6 +40,8 @@ export async function buildPage(outDir = path.join(here, "dist")) {
     logLevel: "warning",
   });
   await copyFile(path.join(here, "index.html"), path.join(outDir, "index.html"));
+  // One stylesheet for this page and the plain fallback page in ../public.
+  await copyFile(path.join(here, "..", "public", "style.css"), path.join(outDir, "style.css"));
   return outDir;
 }
 
