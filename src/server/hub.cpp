@@ -148,18 +148,36 @@ void Hub::fan_out_locked(const realtime::StoredEventPtr& stored) {
       first = shard->realtime->inbox.empty();
       shard->realtime->inbox.push_back(stored);
     }
-    // One posted handler drains everything published meanwhile: a burst costs one wake-up per shard.
-    if (first) asio::post(shard->io, [this, shard] { drain_inbox(*shard); });
+    // A burst costs one wake-up per shard; while a pass runs, it takes the inbox when it ends.
+    if (first) asio::post(shard->io, [this, shard] { start_pass(*shard); });
   }
 }
 
-void Hub::drain_inbox(Shard& shard) {
+namespace {
+// A pass writes to its sessions in this many slices at most, each of at least kMinSlice sessions.
+constexpr std::size_t kSlicesPerPass = 16;
+constexpr std::size_t kMinSlice = 32;
+}  // namespace
+
+void Hub::start_pass(Shard& shard) {
   auto& rt = *shard.realtime;
+  if (rt.pass_running) return;
   std::vector<realtime::StoredEventPtr> batch;
   {
+    // At most half a session's bound per pass, so that a client that reads keeps up with any burst;
+    // what is left waits for the next pass (publishers outrunning every socket grow the inbox only).
     std::lock_guard lock(rt.inbox_mutex);
-    batch.swap(rt.inbox);
+    std::size_t bytes = 0, taken = 0;
+    while (taken < rt.inbox.size() && (taken == 0 || bytes < options_.max_pending_bytes / 2))
+      bytes += rt.inbox[taken++]->frame.size();
+    if (taken == rt.inbox.size()) {
+      batch.swap(rt.inbox);
+    } else {
+      batch.assign(rt.inbox.begin(), rt.inbox.begin() + static_cast<std::ptrdiff_t>(taken));
+      rt.inbox.erase(rt.inbox.begin(), rt.inbox.begin() + static_cast<std::ptrdiff_t>(taken));
+    }
   }
+  if (batch.empty()) return;
   for (const auto& stored : batch) {
     rt.index.for_each(stored->event.channel,
                       [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
@@ -170,8 +188,27 @@ void Hub::drain_inbox(Shard& shard) {
       static_cast<SseSession&>(s).deliver(*stored, aliased);
     });
   }
-  // Every frame of this turn is queued: now one write per socket carries all of them.
-  rt.flush_dirty();
+  // Every frame of the batch is queued: one write per socket carries all of them.
+  rt.pass.clear();
+  for (auto* session : rt.dirty) rt.pass.push_back(session->shared_from_this());
+  rt.dirty.clear();
+  rt.pass_cursor = 0;
+  rt.pass_running = true;
+  continue_pass(shard);
+}
+
+void Hub::continue_pass(Shard& shard) {
+  auto& rt = *shard.realtime;
+  auto slice = std::max(kMinSlice, rt.pass.size() / kSlicesPerPass);
+  auto end = std::min(rt.pass.size(), rt.pass_cursor + slice);
+  for (; rt.pass_cursor < end; ++rt.pass_cursor) rt.pass[rt.pass_cursor]->flush();
+  if (rt.pass_cursor < rt.pass.size()) {
+    asio::post(shard.io, [this, &shard] { continue_pass(shard); });  // behind what became ready meanwhile
+    return;
+  }
+  rt.pass.clear();
+  rt.pass_running = false;
+  start_pass(shard);  // what arrived during this pass
 }
 
 void Hub::start() {

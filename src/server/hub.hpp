@@ -51,7 +51,15 @@ struct RealtimeShard {
   std::string alias;       // scratch: the `<channel>:{}` alias of the event being fanned out
 
   std::mutex inbox_mutex;                       // publishers append here from any thread
-  std::vector<realtime::StoredEventPtr> inbox;  // drained by one posted handler
+  std::vector<realtime::StoredEventPtr> inbox;  // taken by the next fan-out pass
+
+  // Fan-out runs in passes (Hub::start_pass): a pass queues what the inbox holds to the subscribers,
+  // then writes to them slice by slice, yielding to the loop between slices so that requests (the
+  // publishers' too) keep being served. Events arriving meanwhile wait for the next pass: under load
+  // every write carries many frames, and an idle shard starts a pass at once.
+  std::vector<std::shared_ptr<SseSession>> pass;  // the sessions the running pass writes to
+  std::size_t pass_cursor = 0;                    // the next one
+  bool pass_running = false;
 
   // Written by this shard only, read by stats() from anywhere.
   std::atomic<std::uint64_t> delivered{0};
@@ -130,7 +138,10 @@ class Hub {
  private:
   void fan_out_locked(const realtime::StoredEventPtr& stored);
   void broadcast_resync();
-  void drain_inbox(Shard& shard);
+  // Takes the inbox (up to half a session's bound) and starts writing it out; no-op while a pass runs.
+  void start_pass(Shard& shard);
+  // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
+  void continue_pass(Shard& shard);
   void keepalive_tick(Shard& shard);
   // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
