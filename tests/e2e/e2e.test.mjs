@@ -1,12 +1,11 @@
 // End-to-end: the posts demo's React page (examples/posts/web, on clients/js) in Debian's Chromium,
 // against the real posts server started here. Two browser contexts (two "browser profiles") log in as
 // different users, and we check what those users would notice: posts, profiles and notifications
-// arriving without reloads, and both pages recovering by themselves when the server restarts.
+// arriving without reloads, both pages recovering by themselves when the server restarts, and ten tabs
+// of one browser sharing one SSE connection (counted on the server), also after their leader closes.
 //
 // Run: POSTS_SERVER=<path to posts> node --test tests/e2e/e2e.test.mjs   (ctest -L browser does this)
 // Needs scripts/setup-web.sh (npm ci in examples/posts/web) and scripts/setup-js.sh (chromium).
-//
-// Not covered: ten tabs sharing one SSE connection — the client has no tab sharing yet (docs/clients.md).
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
@@ -146,11 +145,15 @@ describe('the posts demo page in Chromium', () => {
     for (const dir of [dataDir, tempOut]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A new browser context (own cookies) on the page, logged in as `username` through the form. */
-  async function openAs(username) {
+  /**
+   * A new browser context (own cookies) on the page, logged in as `username` through the form.
+   * `watch(context)` runs before the first page opens.
+   */
+  async function openAs(username, watch = () => {}) {
     const context = await browser.newContext();
     contexts.push(context);
     await context.addInitScript(countFetches);
+    watch(context);
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
     await page.goto(origin);
@@ -160,6 +163,14 @@ describe('the posts demo page in Chromium', () => {
     await waitForLive(page, `${username}'s page live`);
     await page.waitForSelector('#profile-name');
     return page;
+  }
+
+  /** The server's count of open SSE streams (GET /metrics, Prometheus text). */
+  async function sseConnections() {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const match = /^igniter_sse_connections (\d+)$/m.exec(text);
+    assert.ok(match, `no igniter_sse_connections in /metrics:\n${text}`);
+    return Number(match[1]);
   }
 
   const waitForLive = (page, what, timeout) =>
@@ -277,5 +288,52 @@ describe('the posts demo page in Chromium', () => {
     await notify(bob, 'still there?', 'alice');
     await waitFor('alice\'s bell counts it', async () => (await bellCount(alice)) === before + 1);
     assert.deepEqual(navigations, [], 'no page reloaded');
+  });
+
+  test('ten tabs of one browser hold one SSE connection between them, also after the leader tab closes', { timeout: TEST_TIMEOUT }, async () => {
+    // The pages' open EventSource requests, seen from outside the pages: the tab that has one leads.
+    const streams = new Set();
+    const first = await openAs('carol', (context) => {
+      context.on('request', (request) => { if (request.resourceType() === 'eventsource') streams.add(request); });
+      context.on('requestfinished', (request) => streams.delete(request));
+      context.on('requestfailed', (request) => streams.delete(request));
+    });
+    const tabs = [first];
+    for (let i = 1; i < 10; i += 1) {
+      const page = await first.context().newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT);
+      await page.goto(origin);
+      tabs.push(page);
+    }
+    for (const [i, page] of tabs.entries()) await waitForLive(page, `tab ${i} live`);
+    await waitFor('one SSE connection on the server for ten tabs', async () => (await sseConnections()) === 1);
+    // (A closed page's stream gets no "failed" event.)
+    const streamPages = () => [...streams].map((request) => request.frame().page()).filter((page) => !page.isClosed());
+    await waitFor('one tab holding an EventSource', () => streamPages().length === 1);
+
+    const title = `Ten tabs ${Date.now()}`;
+    await tabs[7].bringToFront();  // a background tab has no animation frames, which a click waits for
+    await createPost(tabs[7], title);
+    for (const [i, page] of tabs.entries())
+      await waitFor(`the post in tab ${i}`, async () => (await titles(page)).includes(title));
+
+    // The leader's tab closes: another tab takes over the stream, resuming where it left off.
+    const leader = streamPages()[0];
+    const rest = tabs.filter((page) => page !== leader);
+    assert.equal(rest.length, 9);
+    await leader.close();
+    for (const [i, page] of rest.entries()) await waitForLive(page, `tab ${i} of nine live`);
+    await waitFor('one tab of nine holding an EventSource', () => {
+      const pages = streamPages();
+      return pages.length === 1 && rest.includes(pages[0]);
+    });
+    const resumed = [...streams].find((request) => !request.frame().page().isClosed());
+    assert.match(resumed.url(), /[?&]lastEventId=[^&]/, 'the new leader\'s stream resumes after the last relayed event');
+    const after = `After the hand-over ${Date.now()}`;
+    await rest[2].bringToFront();
+    await createPost(rest[2], after);
+    for (const [i, page] of rest.entries())
+      await waitFor(`the post in tab ${i} of nine`, async () => (await titles(page)).includes(after));
+    await waitFor('one SSE connection on the server for nine tabs', async () => (await sseConnections()) === 1);
   });
 });

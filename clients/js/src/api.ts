@@ -3,7 +3,7 @@
  * `api.posts.create.mutate({ body })`, `api.notifications.stream.useStream({...})`.
  */
 import type { ActionDescriptor, IgniterClient } from "./client.js";
-import type { ActionInput } from "./keys.js";
+import type { ActionInput, InputArgs } from "./keys.js";
 import { queryKey } from "./keys.js";
 import {
   useMutation,
@@ -17,8 +17,7 @@ import {
   type UseRealtimeOptions,
 } from "./react.js";
 
-/** The arguments of a call taking `I`: optional when `I` admits `undefined` (no required input). */
-export type InputArgs<I> = undefined extends I ? [input?: I] : [input: I];
+export type { InputArgs } from "./keys.js";
 
 /** A query action: fetch it, or use it as a hook that refetches on revalidation. */
 export interface QueryAction<I extends ActionInput | undefined, O> {

@@ -12,8 +12,8 @@
  *
  * Everything outside (EventSource, fetch, timers, randomness, page events) comes from a
  * `ConnectionEnv`, so tests drive it with fakes. The `RealtimeTransport` interface is what the React
- * bindings use: a tab-shared transport (one stream per browser, BroadcastChannel leader election) can
- * implement it without changing the hooks.
+ * bindings use; `SharedRealtimeTransport` (shared.ts) implements it for one stream per browser, with
+ * one of these in the leading tab.
  */
 import { Backoff, type BackoffOptions } from "./backoff.js";
 import { ChannelSet, type ChannelChangeResult, type RefusedChannel } from "./channels.js";
@@ -114,6 +114,8 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** How long channel changes are gathered before one request sends them (default 10 ms). */
   changeDelayMs?: number;
+  /** Where the first stream resumes (a tab taking over a shared stream passes the last id it relayed). */
+  lastEventId?: string | null;
 }
 
 /** The `data` of the `connected` frame, with our extensions (PROTOCOL.md §5). */
@@ -185,6 +187,7 @@ export class RealtimeConnection implements RealtimeTransport {
     env: Partial<ConnectionEnv> = {},
   ) {
     this.env = { ...browserEnv(), ...env };
+    this.lastId = options.lastEventId || null;
     this.backoff = new Backoff(options.backoff, this.env.random);
   }
 

@@ -18,12 +18,25 @@ export type {
   MessageEnvelope,
   RealtimeTransport,
 } from "./connection.js";
+export {
+  SharedRealtimeTransport,
+  browserSharedEnv,
+  canShareTabs,
+  sharedStreamName,
+} from "./shared.js";
+export type {
+  BroadcastChannelLike,
+  LeaderConnection,
+  LockManagerLike,
+  SharedEnv,
+  SharedTransportOptions,
+} from "./shared.js";
 export { ChannelSet } from "./channels.js";
 export type { ChannelChange, ChannelChangeResult, RefusedChannel } from "./channels.js";
 export { Backoff } from "./backoff.js";
 export type { BackoffOptions } from "./backoff.js";
 export { queryKey, matchesRevalidation, stableStringify } from "./keys.js";
-export type { ActionInput } from "./keys.js";
+export type { ActionInput, InputArgs } from "./keys.js";
 export { QueryRegistry } from "./registry.js";
 export {
   IgniterProvider,
@@ -43,4 +56,4 @@ export type {
   UseRealtimeOptions,
 } from "./react.js";
 export { queryAction, mutationAction, streamAction } from "./api.js";
-export type { InputArgs, MutationAction, QueryAction, StreamAction } from "./api.js";
+export type { MutationAction, QueryAction, StreamAction } from "./api.js";

@@ -14,6 +14,9 @@ export interface ActionInput {
   query?: Record<string, unknown>;
 }
 
+/** The arguments of a call taking `I`: optional when `I` admits `undefined` (no required input). */
+export type InputArgs<I> = undefined extends I ? [input?: I] : [input: I];
+
 /** JSON text of `value` with the keys of every object sorted; `undefined` members are left out. */
 export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== "object") {

@@ -1,6 +1,7 @@
 /**
  * React bindings with the seed's API: `IgniterProvider`, `useQuery`, `useMutation`, `useStream`,
- * `useRealtime`. One realtime connection per provider, shared by every hook under it.
+ * `useRealtime`. One realtime transport per provider, shared by every hook under it; by default the
+ * transport is itself shared by the browser's tabs (one stream per browser, shared.ts).
  */
 import {
   createContext,
@@ -14,8 +15,9 @@ import {
 } from "react";
 import type { ActionDescriptor, IgniterClient } from "./client.js";
 import type { ChannelListener, ChannelState, ConnectionState, MessageEnvelope, RealtimeTransport } from "./connection.js";
-import { queryKey, type ActionInput } from "./keys.js";
+import { queryKey, type ActionInput, type InputArgs } from "./keys.js";
 import { QueryRegistry } from "./registry.js";
+import { canShareTabs, SharedRealtimeTransport, sharedStreamName } from "./shared.js";
 
 interface IgniterContextValue {
   client: IgniterClient;
@@ -32,12 +34,31 @@ export interface IgniterProviderProps {
   getScopesIds?: () => readonly string[] | Promise<readonly string[]>;
   /** Open the realtime stream (default true). */
   enableRealtime?: boolean;
-  /** A transport to use instead of a new RealtimeConnection (tests, a tab-shared transport). */
+  /**
+   * One stream for all the tabs of this browser (a `SharedRealtimeTransport`), or one per tab (a
+   * `RealtimeConnection`). Default: shared when the page has BroadcastChannel and Web Locks.
+   */
+  sharing?: boolean;
+  /** A transport to use instead of making one (tests, a transport of your own). */
   transport?: RealtimeTransport;
   children?: ReactNode;
 }
 
-/** Shares one realtime connection and the registry of active queries with every hook below it. */
+/** The transport a provider makes: shared by the browser's tabs, or its own. */
+function makeTransport(
+  client: IgniterClient,
+  sharing: boolean,
+  getScopes: () => readonly string[] | Promise<readonly string[]>,
+): RealtimeTransport {
+  if (!sharing) return client.createRealtime({ getScopes });
+  return new SharedRealtimeTransport({
+    name: sharedStreamName(client.baseURL),
+    getScopes,
+    connect: ({ lastEventId }) => client.createRealtime({ getScopes, lastEventId }),
+  });
+}
+
+/** Shares one realtime transport and the registry of active queries with every hook below it. */
 export function IgniterProvider(props: IgniterProviderProps) {
   const scopesRef = useRef(props.getScopesIds);
   scopesRef.current = props.getScopesIds;
@@ -47,7 +68,7 @@ export function IgniterProvider(props: IgniterProviderProps) {
       props.transport ??
       (props.enableRealtime === false
         ? null
-        : props.client.createRealtime({ getScopes: () => scopesRef.current?.() ?? [] }));
+        : makeTransport(props.client, props.sharing ?? canShareTabs(), () => scopesRef.current?.() ?? []));
     return { client: props.client, registry, realtime };
   });
   useEffect(() => {
@@ -187,8 +208,8 @@ export interface UseMutationOptions<T> {
 /** What `useMutation` returns. */
 export interface MutationResult<I, T> {
   /** Calls the action; resolves to its data (also kept in `data`), rejects with its error. */
-  mutate(input: I): Promise<T>;
-  mutateAsync(input: I): Promise<T>;
+  mutate(...args: InputArgs<I>): Promise<T>;
+  mutateAsync(...args: InputArgs<I>): Promise<T>;
   data: T | undefined;
   error: unknown;
   isLoading: boolean;
@@ -210,10 +231,10 @@ export function useMutation<I extends ActionInput | undefined, T = unknown>(
   const optionsRef = useRef(options);
   optionsRef.current = options;
   const mutate = useCallback(
-    async (input: I) => {
+    async (...args: InputArgs<I>) => {
       setState({ status: "loading" });
       try {
-        const data = await client.call<T>(action, input ?? undefined);
+        const data = await client.call<T>(action, args[0] as ActionInput | undefined);
         setState({ status: "success", data });
         optionsRef.current.onSuccess?.(data);
         return data;

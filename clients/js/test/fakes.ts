@@ -136,3 +136,140 @@ export function fakeEnv(random = () => 0.5) {
     wake: () => wake?.(),
   };
 }
+
+/** BroadcastChannels of one browser: a message reaches every other open channel of its name, later. */
+export class FakeBroadcast {
+  private readonly open = new Set<FakeBroadcastChannel>();
+  /** Every message posted, in order, with its channel's name. */
+  readonly posted: Array<{ name: string; message: { type: string; [key: string]: unknown } }> = [];
+
+  create = (name: string): FakeBroadcastChannel => {
+    const channel = new FakeBroadcastChannel(this, name);
+    this.open.add(channel);
+    return channel;
+  };
+
+  /** @internal */
+  post(from: FakeBroadcastChannel, message: unknown): void {
+    if (!this.open.has(from)) return;
+    const data = structuredClone(message) as { type: string };
+    this.posted.push({ name: from.name, message: data });
+    for (const to of this.open)
+      if (to !== from && to.name === from.name)
+        queueMicrotask(() => {
+          if (this.open.has(to)) to.onmessage?.({ data: structuredClone(data) } as MessageEvent);
+        });
+  }
+
+  /** @internal */
+  close(channel: FakeBroadcastChannel): void {
+    this.open.delete(channel);
+  }
+
+  /** Messages of `type` posted so far. */
+  count(type: string): number {
+    return this.posted.filter((p) => p.message.type === type).length;
+  }
+}
+
+export class FakeBroadcastChannel {
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  constructor(
+    private readonly hub: FakeBroadcast,
+    readonly name: string,
+  ) {}
+  postMessage(message: unknown): void {
+    this.hub.post(this, message);
+  }
+  close(): void {
+    this.hub.close(this);
+  }
+}
+
+interface LockRequest {
+  owner: object;
+  callback: (lock: unknown) => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  detach(): void;
+}
+
+/** Web Locks of one browser, exclusive mode: granted in request order, released when the callback settles. */
+export class FakeLocks {
+  private readonly holders = new Map<string, LockRequest>();
+  private readonly queues = new Map<string, LockRequest[]>();
+
+  /** The `navigator.locks` of one tab (`owner`). */
+  forTab(owner: object) {
+    return {
+      request: (name: string, options: { signal?: AbortSignal }, callback: (lock: unknown) => unknown) =>
+        this.request(owner, name, options, callback),
+    };
+  }
+
+  /** The owner holding `name`, if any. */
+  holder(name: string): object | undefined {
+    return this.holders.get(name)?.owner;
+  }
+
+  /** The tab `owner` died: its locks are released and its waiting requests forgotten. */
+  crash(owner: object): void {
+    for (const [name, queue] of this.queues) this.queues.set(name, queue.filter((r) => r.owner !== owner));
+    for (const [name, holder] of [...this.holders])
+      if (holder.owner === owner) {
+        this.holders.delete(name);
+        this.grantNext(name);
+      }
+  }
+
+  private request(owner: object, name: string, options: { signal?: AbortSignal }, callback: (lock: unknown) => unknown) {
+    return new Promise<unknown>((resolve, reject) => {
+      const signal = options.signal;
+      if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
+      const onAbort = () => {
+        const queue = this.queues.get(name) ?? [];
+        const at = queue.indexOf(request);
+        if (at < 0) return;
+        queue.splice(at, 1);
+        reject(new DOMException("aborted", "AbortError"));
+      };
+      const request: LockRequest = {
+        owner,
+        callback,
+        resolve,
+        reject,
+        detach: () => signal?.removeEventListener("abort", onAbort),
+      };
+      signal?.addEventListener("abort", onAbort);
+      const queue = this.queues.get(name) ?? [];
+      queue.push(request);
+      this.queues.set(name, queue);
+      this.grantNext(name);
+    });
+  }
+
+  private grantNext(name: string): void {
+    if (this.holders.has(name)) return;
+    const request = this.queues.get(name)?.shift();
+    if (!request) return;
+    request.detach();
+    this.holders.set(name, request);
+    queueMicrotask(async () => {
+      try {
+        request.resolve(await request.callback({ name, mode: "exclusive" }));
+      } catch (error) {
+        request.reject(error);
+      } finally {
+        if (this.holders.get(name) === request) {
+          this.holders.delete(name);
+          this.grantNext(name);
+        }
+      }
+    });
+  }
+}
+
+/** Lets messages, lock grants and promise callbacks run until nothing is left. */
+export async function drain(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) await new Promise<void>((resolve) => setImmediate(resolve));
+}

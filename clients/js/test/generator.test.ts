@@ -104,10 +104,11 @@ describe("generated module", () => {
     expect(typeErrors("usage-ok.ts")).toEqual([]);
   });
 
-  it("fails tsc on a missing body field", () => {
+  it("fails tsc on a missing body field, and on a missing input where one is required", () => {
     const errors = typeErrors("usage-missing-field.ts");
-    expect(errors).toHaveLength(1);
+    expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/content/);
+    expect(errors[1]).toMatch(/Expected 1 argument/);
   });
 
   it("fails tsc on a misspelt field, a value outside an enum and a wrong parameter type", () => {

@@ -1,18 +1,19 @@
 // @vitest-environment jsdom
 import { act, createElement, type ReactNode } from "react";
 import { createRoot, type Root } from "react-dom/client";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ActionDescriptor, IgniterClient } from "../src/client.js";
 import { RealtimeConnection } from "../src/connection.js";
 import { queryKey } from "../src/keys.js";
 import { IgniterProvider, useMutation, useQuery, useStream } from "../src/react.js";
-import { fakeEnv, settle } from "./fakes.js";
+import { FakeBroadcast, FakeLocks, drain, fakeEnv, settle } from "./fakes.js";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 const list: ActionDescriptor = { key: "posts.list", type: "query", method: "GET", path: "/posts" };
 const getById: ActionDescriptor = { key: "posts.getById", type: "query", method: "GET", path: "/posts/:id" };
 const create: ActionDescriptor = { key: "posts.create", type: "mutation", method: "POST", path: "/posts" };
+const logout: ActionDescriptor = { key: "auth.logout", type: "mutation", method: "POST", path: "/auth/logout" };
 const stream: ActionDescriptor = { key: "notifications.stream", type: "stream", method: "GET", path: "/notifications/stream" };
 
 /** A client whose calls answer from a counter per action, recording each call. */
@@ -35,7 +36,38 @@ let root: Root | null = null;
 afterEach(() => {
   act(() => root?.unmount());
   root = null;
+  vi.unstubAllGlobals();
+  delete (navigator as { locks?: unknown }).locks;
 });
+
+/** A client whose realtime connections open fake EventSources in `world`; records their options. */
+function realtimeClient(world: ReturnType<typeof fakeEnv>) {
+  const made: Array<{ lastEventId?: string | null }> = [];
+  const client: IgniterClient = {
+    baseURL: "/api/v1",
+    call: async <T,>() => ({}) as T,
+    createRealtime: (options = {}) => {
+      made.push(options);
+      return new RealtimeConnection({ ...options, url: "/api/v1/sse/events" }, world.env);
+    },
+  };
+  return { client, made };
+}
+
+/** Gives the page a BroadcastChannel and Web Locks (fakes shared by every provider on it, as by tabs). */
+function shareableBrowser() {
+  const broadcast = new FakeBroadcast();
+  const locks = new FakeLocks();
+  vi.stubGlobal(
+    "BroadcastChannel",
+    class {
+      constructor(name: string) {
+        return broadcast.create(name);
+      }
+    },
+  );
+  Object.defineProperty(navigator, "locks", { value: locks.forTab({}), configurable: true });
+}
 
 async function render(node: ReactNode) {
   const container = document.createElement("div");
@@ -128,5 +160,68 @@ describe("React bindings", () => {
     expect(calls).toEqual([queryKey("posts.create", { body: { title: "t" } })]);
     expect(mutation!.status).toBe("success");
     expect(mutation!.data).toEqual({ n: 1 });
+  });
+
+  it("shares one stream between the providers of several tabs by default, where the page can", async () => {
+    shareableBrowser();
+    const world = fakeEnv();
+    const { client, made } = realtimeClient(world);
+    const log: string[] = [];
+    function Bell({ tab }: { tab: string }) {
+      useStream(stream, { onConnect: () => log.push(`${tab} connect`), onMessage: (m) => log.push(`${tab} ${m}`) });
+      return null;
+    }
+    // Two providers stand for two tabs: each has BroadcastChannel objects of its own.
+    await render(
+      createElement(
+        "div",
+        null,
+        createElement(IgniterProvider, { client }, createElement(Bell, { tab: "a" })),
+        createElement(IgniterProvider, { client }, createElement(Bell, { tab: "b" })),
+      ),
+    );
+    await act(drain);
+    expect(made).toHaveLength(1);
+    expect(world.sources).toHaveLength(1);
+    await act(async () => {
+      world.source.connected({ channels: ["revalidation", "notifications.stream"], connectionId: "1", token: "t" });
+      world.source.emit("message", { channel: "notifications.stream", data: "hi" }, "e-1");
+      await drain();
+    });
+    expect(log.sort()).toEqual(["a connect", "a hi", "b connect", "b hi"]);
+  });
+
+  it("gives each provider its own stream with sharing={false}, or where the page cannot share", async () => {
+    const world = fakeEnv();
+    const { client, made } = realtimeClient(world);
+    const tree = (sharing?: boolean) =>
+      createElement(
+        "div",
+        null,
+        createElement(IgniterProvider, { client, sharing }, createElement("span")),
+        createElement(IgniterProvider, { client, sharing }, createElement("span")),
+      );
+    await render(tree()); // jsdom has no Web Locks
+    expect(made).toHaveLength(2);
+    act(() => root?.unmount());
+    shareableBrowser();
+    await render(tree(false));
+    await act(drain);
+    expect(made).toHaveLength(4);
+    expect(world.sources.filter((s) => !s.closed)).toHaveLength(2);
+  });
+
+  it("useMutation's mutate takes no argument for an action without input", async () => {
+    const { client, calls } = countingClient();
+    let mutation: ReturnType<typeof useMutation<undefined, { n: number }>> | null = null;
+    function Logout() {
+      mutation = useMutation<undefined, { n: number }>(client, logout);
+      return null;
+    }
+    await render(createElement(IgniterProvider, { client, enableRealtime: false }, createElement(Logout)));
+    await act(async () => {
+      await mutation!.mutate();
+    });
+    expect(calls).toEqual([queryKey("auth.logout")]);
   });
 });

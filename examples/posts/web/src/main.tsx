@@ -250,7 +250,7 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
         <span className="who" id="who">{user ? `@${user.username}` : ""}</span>
         {user ? <NotificationsBell /> : <ConnectionDot />}
         {user && (
-          <button className="plain" id="logout" onClick={() => logout.mutate(undefined).catch(() => {})}>
+          <button className="plain" id="logout" onClick={() => logout.mutate().catch(() => {})}>
             Log out
           </button>
         )}
@@ -266,8 +266,8 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
           <section>
             <h2>How it works</h2>
             <p className="muted">
-              React and <code>@igniter-cpp/client</code>: one EventSource on <code>/api/v1/sse/events</code>.
-              Mutations revalidate query keys; every open tab whose queries match refetches by itself. Profile
+              React and <code>@igniter-cpp/client</code>: one EventSource on <code>/api/v1/sse/events</code>,
+              shared by every tab of the browser. Mutations revalidate query keys; every open tab whose queries match refetches by itself. Profile
               updates are scoped to <code>user:&lt;id&gt;</code>; notifications can target one user.
             </p>
           </section>
