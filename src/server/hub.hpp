@@ -44,7 +44,8 @@ struct RealtimeShard {
   realtime::ChannelIndex index;
   SseList sessions;
   std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
-  /// One gather-write for every session queued to since the last flush.
+  /// One gather-write for every session queued to since the last flush (outside fan-out passes: replays,
+  /// subscription changes, stream handlers' first data).
   void flush_dirty();
   boost::asio::steady_timer keepalive;
   std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)

@@ -1,6 +1,6 @@
 #pragma once
 // One open SSE stream: a subscriber in its shard's channel index, a bounded queue of shared frames, and
-// a socket written with one gather-write per loop turn.
+// a socket written with one gather-write for everything pending (see Hub::start_pass).
 
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
