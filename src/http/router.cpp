@@ -54,19 +54,32 @@ void Router::add(Method method, std::string_view pattern, std::size_t id) {
   slot = id;
 }
 
+bool Router::Node::has_route() const noexcept {
+  for (auto route : routes)
+    if (route != RouteMatch::kNone) return true;
+  return false;
+}
+
+const Router::Node* Router::find(const Node& node, const std::string_view* segment,
+                                 const std::string_view* end,
+                                 std::vector<std::pair<std::string, std::string>>& params) {
+  if (segment == end) return node.has_route() ? &node : nullptr;
+  if (auto it = node.children.find(*segment); it != node.children.end())
+    if (auto* found = find(*it->second, segment + 1, end, params)) return found;
+  if (!node.param) return nullptr;
+  params.emplace_back(node.param->param_name, std::string(*segment));
+  if (auto* found = find(*node.param, segment + 1, end, params)) return found;
+  params.pop_back();
+  return nullptr;
+}
+
 RouteMatch Router::match(Method method, std::string_view path) const {
   RouteMatch result;
-  const Node* node = &root_;
-  for (auto segment : split_path(path)) {
-    if (auto it = node->children.find(segment); it != node->children.end()) {
-      node = it->second.get();
-    } else if (node->param) {
-      node = node->param.get();
-      result.params.emplace_back(node->param_name, std::string(segment));
-    } else {
-      result.params.clear();
-      return result;
-    }
+  auto segments = split_path(path);
+  const Node* node = find(root_, segments.data(), segments.data() + segments.size(), result.params);
+  if (node == nullptr) {
+    result.params.clear();
+    return result;
   }
   for (std::size_t m = 0; m < kMethodCount; ++m)
     if (node->routes[m] != RouteMatch::kNone) result.allowed.push_back(static_cast<Method>(m));

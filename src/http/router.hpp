@@ -25,8 +25,10 @@ struct RouteMatch {
   bool path_known() const noexcept { return !allowed.empty(); }
 };
 
-/// A segment trie: static segments first, then one `:param` child per node. Lookup is O(path length).
-/// Built at start-up, then read-only, so concurrent match() calls are safe.
+/// A segment trie: static segments first, then one `:param` child per node. A static segment wins; when
+/// the path continues where that branch has no route, the parameter sibling is tried instead
+/// (`/posts/new` and `/posts/:id/comments` both match what they should). Built at start-up, then
+/// read-only, so concurrent match() calls are safe.
 class Router {
  public:
   /// Registers `pattern` for `method` under `id`. Throws std::invalid_argument on a duplicate route or a
@@ -43,7 +45,11 @@ class Router {
     std::string param_name;
     std::array<std::size_t, kMethodCount> routes;
     Node() { routes.fill(RouteMatch::kNone); }
+    bool has_route() const noexcept;
   };
+  // The node `segments` lead to from `node` (nullptr when none has a route), appending parameters.
+  static const Node* find(const Node& node, const std::string_view* segment, const std::string_view* end,
+                          std::vector<std::pair<std::string, std::string>>& params);
   Node root_;
 };
 

@@ -61,6 +61,25 @@ TEST(Router, StaticSegmentWinsOverParameter) {
   EXPECT_EQ(router.match(Method::GET, "/posts/9").route, 1u);
 }
 
+TEST(Router, PathGoingPastAStaticBranchFallsBackToTheParameterSibling) {
+  Router router;
+  router.add(Method::GET, "/posts/new", 1);
+  router.add(Method::GET, "/posts/:id/comments", 2);
+  router.add(Method::POST, "/posts/:id/comments/:cid", 3);
+  EXPECT_EQ(router.match(Method::GET, "/posts/new").route, 1u);
+  auto comments = router.match(Method::GET, "/posts/new/comments");
+  EXPECT_EQ(comments.route, 2u);
+  ASSERT_EQ(comments.params.size(), 1u);
+  EXPECT_EQ(comments.params[0], (std::pair<std::string, std::string>{"id", "new"}));
+  auto reply = router.match(Method::GET, "/posts/new/comments/7");  // known path, other method
+  EXPECT_FALSE(reply.found());
+  EXPECT_EQ(reply.allowed, std::vector<Method>{Method::POST});
+  EXPECT_EQ(reply.params.size(), 2u);
+  auto none = router.match(Method::GET, "/posts/new/likes");
+  EXPECT_FALSE(none.path_known());
+  EXPECT_TRUE(none.params.empty());
+}
+
 TEST(Router, DuplicateRouteFailsAtRegistration) {
   Router router;
   router.add(Method::GET, "/posts/:id", 1);
