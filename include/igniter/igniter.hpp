@@ -1,6 +1,7 @@
 #pragma once
 /// Everything a user of igniter-cpp needs: `#include <igniter/igniter.hpp>`.
 
+#include "igniter/client/client.hpp"
 #include "igniter/json/decode.hpp"
 #include "igniter/json/encode.hpp"
 #include "igniter/json/json.hpp"

@@ -1,0 +1,221 @@
+#include "igniter/client/client.hpp"
+
+#include <boost/beast/http/string_body.hpp>
+
+#include <stdexcept>
+#include <utility>
+
+#include "client/client_state.hpp"
+
+namespace igniter::client {
+namespace detail {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+// RFC 6265 cookie-octets: no controls, whitespace, DQUOTE, comma, semicolon or backslash.
+bool cookie_value_ok(std::string_view value) noexcept {
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\') return false;
+  }
+  return true;
+}
+
+bool cookie_name_ok(std::string_view name) noexcept {
+  if (name.empty()) return false;
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7f || std::string_view("()<>@,;:\\\"/[]?={}").find(ch) != std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+// A reused keep-alive connection the server had already closed fails like this before any answer.
+bool stale_connection(const error_code& ec) noexcept {
+  return ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe;
+}
+
+}  // namespace
+
+bool bad_header(std::string_view name, std::string_view value) noexcept {
+  if (name.empty()) return true;
+  for (char c : name)
+    if (c <= ' ' || c == ':' || c == 0x7f) return true;
+  return value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+Error transport_error(const error_code& ec, std::string_view what, std::chrono::milliseconds timeout) {
+  Error error;
+  if (ec == beast::error::timeout) {
+    error.ec = errc::timeout;
+    error.message = std::string(what) + ": timed out after " + std::to_string(timeout.count()) + " ms";
+  } else if (stale_connection(ec) || ec == http::error::partial_message) {
+    error.ec = errc::connection_closed;
+    error.message = std::string(what) + ": the server closed the connection before the answer was complete";
+  } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
+    error.ec = errc::answer_too_large;
+    error.message = std::string(what) + ": the answer is larger than the client accepts (max_body_bytes)";
+  } else {
+    error.ec = std::error_code(ec);
+    error.message = std::string(what) + ": " + ec.message();
+  }
+  return error;
+}
+
+ClientState::ClientState(std::string_view base_url, ClientOptions options)
+    : base_url_(base_url), url_(parse_base_url(base_url)), options_(std::move(options)) {
+  for (const auto& [name, value] : options_.headers) set_header(name, value);
+}
+
+Headers ClientState::headers() const {
+  std::lock_guard lock(mutex_);
+  Headers out;
+  std::string cookie;
+  for (const auto& [name, value] : headers_) {
+    if (iequals(name, "cookie"))
+      cookie = value;
+    else
+      out.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : cookies_) {
+    if (!cookie.empty()) cookie += "; ";
+    cookie += name + "=" + value;
+  }
+  if (!cookie.empty()) out.emplace_back("Cookie", std::move(cookie));
+  return out;
+}
+
+void ClientState::set_header(std::string_view name, std::string_view value) {
+  if (bad_header(name, value))
+    throw std::invalid_argument("igniter::client: invalid header '" + std::string(name) + "'");
+  std::lock_guard lock(mutex_);
+  std::erase_if(headers_, [&](const auto& header) { return iequals(header.first, name); });
+  if (!value.empty()) headers_.emplace_back(name, value);
+}
+
+void ClientState::set_cookie(std::string_view name, std::string_view value) {
+  if (!cookie_name_ok(name) || !cookie_value_ok(value))
+    throw std::invalid_argument("igniter::client: invalid cookie '" + std::string(name) + "'");
+  std::lock_guard lock(mutex_);
+  if (value.empty())
+    cookies_.erase(std::string(name));
+  else
+    cookies_[std::string(name)] = std::string(value);
+}
+
+std::string ClientState::cookie(std::string_view name) const {
+  std::lock_guard lock(mutex_);
+  auto it = cookies_.find(std::string(name));
+  return it == cookies_.end() ? std::string() : it->second;
+}
+
+void ClientState::take_cookie(std::string_view line) {
+  if (!options_.keep_cookies) return;
+  auto change = parse_set_cookie(line);
+  if (!change || !cookie_name_ok(change->name) || !cookie_value_ok(change->value)) return;
+  std::lock_guard lock(mutex_);
+  if (change->remove)
+    cookies_.erase(change->name);
+  else
+    cookies_[change->name] = change->value;
+}
+
+std::unique_ptr<ClientState::Pooled> ClientState::take_idle() {
+  std::lock_guard lock(mutex_);
+  if (idle_.empty()) return nullptr;
+  auto pooled = std::move(idle_.back());  // the most recently used: the least likely to have timed out
+  idle_.pop_back();
+  return pooled;
+}
+
+void ClientState::give_back(std::unique_ptr<Pooled> pooled) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(pooled));
+}
+
+Reply<json::value> ClientState::call(Method method, std::string_view path, const CallOptions& options) {
+  auto target = make_target(url_.base_path, path, options.params, options.query);
+  if (!target) return std::move(target).error();
+  for (const auto& [name, value] : options.headers)
+    if (bad_header(name, value))
+      return Error{.ec = errc::invalid_request, .message = "Invalid header '" + name + "'"};
+
+  http::request<http::string_body> request{http::string_to_verb(to_string(method)), *target, 11};
+  request.set(http::field::host, url_.host_header);
+  request.set(http::field::user_agent, "igniter-cpp-client");
+  request.set(http::field::accept, "application/json");
+  for (const auto& [name, value] : headers()) request.insert(name, value);
+  for (const auto& [name, value] : options.headers) request.insert(name, value);
+  if (options.body) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = boost::json::serialize(*options.body);
+  }
+  request.prepare_payload();
+
+  auto timeout = options.timeout.count() > 0 ? options.timeout : options_.timeout;
+  std::string what = std::string(to_string(method)) + " " + *target;
+  for (int attempt = 0;; ++attempt) {
+    auto pooled = take_idle();
+    bool reused = pooled != nullptr;
+    if (!pooled) {
+      pooled = std::make_unique<Pooled>();
+      if (auto ec = pooled->connection.connect(url_.host, url_.port, options_.connect_timeout))
+        return transport_error(ec, "Connecting to " + url_.host_header, options_.connect_timeout);
+    }
+    auto deadline = Clock::now() + timeout;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(options_.max_body_bytes);
+    parser.header_limit(64 * 1024);
+    auto ec = pooled->connection.write(request, deadline);
+    if (!ec) ec = pooled->connection.read(parser, deadline);
+    if (ec) {
+      // A server closes an idle keep-alive connection without reading what arrives on it: a request that
+      // met such a close on a reused connection, before any byte of an answer, goes again once on a new
+      // connection (as browsers do).
+      if (reused && attempt == 0 && !parser.got_some() && stale_connection(ec)) continue;
+      return transport_error(ec, what, timeout);
+    }
+    auto& response = parser.get();
+    for (const auto& field : response.base())
+      if (field.name() == http::field::set_cookie) take_cookie(field.value());
+    auto reply = interpret_answer(response.result_int(), response.body());
+    if (response.keep_alive()) give_back(std::move(pooled));
+    return reply;
+  }
+}
+
+}  // namespace detail
+
+Client::Client(std::string_view base_url, ClientOptions options)
+    : state_(std::make_shared<detail::ClientState>(base_url, std::move(options))) {}
+
+Reply<json::value> Client::call_json(Method method, std::string_view path, const CallOptions& options) const {
+  return state_->call(method, path, options);
+}
+
+void Client::set_header(std::string_view name, std::string_view value) {
+  state_->set_header(name, value);
+}
+
+void Client::set_cookie(std::string_view name, std::string_view value) {
+  state_->set_cookie(name, value);
+}
+
+std::string Client::cookie(std::string_view name) const {
+  return state_->cookie(name);
+}
+
+const std::string& Client::base_url() const noexcept {
+  return state_->base_url();
+}
+
+}  // namespace igniter::client

@@ -1,0 +1,65 @@
+#pragma once
+// What a Client's copies and its subscriptions share: the base URL, options, headers, cookies and the
+// pool of idle keep-alive connections. Thread-safe.
+
+#include <boost/asio/io_context.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/connection.hpp"
+#include "client/wire.hpp"
+#include "igniter/client/client.hpp"
+
+namespace igniter::client::detail {
+
+class ClientState {
+ public:
+  ClientState(std::string_view base_url, ClientOptions options);
+
+  /// One call: target, headers, a pooled connection (a reused one that turns out closed is retried once
+  /// on a new one, before any byte of an answer), the answer interpreted.
+  Reply<json::value> call(Method method, std::string_view path, const CallOptions& options);
+
+  /// The client's headers followed by the Cookie header of the jar (and of a Cookie header among them).
+  Headers headers() const;
+  void set_header(std::string_view name, std::string_view value);
+  void set_cookie(std::string_view name, std::string_view value);
+  std::string cookie(std::string_view name) const;
+  /// Applies an answer's Set-Cookie line (when ClientOptions::keep_cookies).
+  void take_cookie(std::string_view set_cookie_line);
+
+  const std::string& base_url() const noexcept { return base_url_; }
+  const BaseUrl& url() const noexcept { return url_; }
+  const ClientOptions& options() const noexcept { return options_; }
+
+ private:
+  // A connection and the io_context it runs on, idle in the pool or used by one call.
+  struct Pooled {
+    asio::io_context io{1};
+    Connection connection{io};
+  };
+  std::unique_ptr<Pooled> take_idle();
+  void give_back(std::unique_ptr<Pooled> pooled);
+
+  std::string base_url_;
+  BaseUrl url_;
+  ClientOptions options_;
+  mutable std::mutex mutex_;
+  Headers headers_;                             // guarded by mutex_
+  std::map<std::string, std::string> cookies_;  // guarded by mutex_
+  std::vector<std::unique_ptr<Pooled>> idle_;   // guarded by mutex_
+};
+
+/// The Error for a failed transport step `what` ("Connecting to host:port", ...): timeouts, closed
+/// connections and size limits get their errc; other system errors keep their code.
+Error transport_error(const error_code& ec, std::string_view what, std::chrono::milliseconds timeout);
+
+/// True for a header name or value that would break the request (CR, LF, NUL; an empty or spaced name).
+bool bad_header(std::string_view name, std::string_view value) noexcept;
+
+}  // namespace igniter::client::detail
