@@ -14,7 +14,9 @@
 namespace posts {
 namespace {
 
+using igniter::ActionOptions;
 using igniter::Ctx;
+using igniter::HttpError;
 using igniter::Params;
 using igniter::Response;
 namespace json = igniter::json;
@@ -45,6 +47,34 @@ struct Post {
   std::string createdAt;
 };
 BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
+
+// Answers: handlers return these (or declare them with igniter::returns<T>()), so the app's schema types
+// them and the page's generated client knows them.
+struct PostList {
+  std::vector<Post> posts;
+};
+BOOST_DESCRIBE_STRUCT(PostList, (), (posts))
+
+struct Session {
+  User user;
+  std::string token;
+};
+BOOST_DESCRIBE_STRUCT(Session, (), (user, token))
+
+struct LoggedOut {
+  bool loggedOut = false;
+};
+BOOST_DESCRIBE_STRUCT(LoggedOut, (), (loggedOut))
+
+struct Deleted {
+  std::int64_t deleted = 0;
+};
+BOOST_DESCRIBE_STRUCT(Deleted, (), (deleted))
+
+struct Profile {
+  User user;
+};
+BOOST_DESCRIBE_STRUCT(Profile, (), (user))
 
 struct Login {
   std::string username;
@@ -136,62 +166,66 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
 
   auto auth_controller =
       igniter::controller("auth", "/auth")
-          .mutation("login", igniter::POST, "/login",
+          // Handlers that set cookies return a Response and declare what its data is.
+          .mutation("login", igniter::POST, "/login", ActionOptions{.response = igniter::returns<Session>()},
                     [&db](Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
-                      return c.response
-                          .success(json::object{{"user", json::encode(to_user(user))}, {"token", token}})
+                      return c.response.success(Session{to_user(user), token})
                           .cookie(kSessionCookie, token, {.max_age = std::chrono::hours(24 * 30)});
                     })
-          .mutation("logout", igniter::POST, "/logout", [&db](Ctx& c) {
-            bool had_session = db.delete_session(session_token(c));
-            return c.response.success(json::object{{"loggedOut", had_session}}).clear_cookie(kSessionCookie);
-          });
+          .mutation("logout", igniter::POST, "/logout",
+                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [&db](Ctx& c) {
+                      bool had_session = db.delete_session(session_token(c));
+                      return c.response.success(LoggedOut{had_session}).clear_cookie(kSessionCookie);
+                    });
 
   auto posts_controller =
       igniter::controller("posts", "/posts")
+          // Typed answers: the value is the data of a 200, its type the action's answer in the schema.
           .query("list", "/",
-                 [&db](Ctx& c) {
-                   json::array list;
-                   for (const auto& row : db.list_posts()) list.push_back(json::encode(to_post(row)));
-                   return c.response.success(json::object{{"posts", std::move(list)}});
+                 [&db](Ctx&) {
+                   PostList list;
+                   for (const auto& row : db.list_posts()) list.posts.push_back(to_post(row));
+                   return list;
                  })
           .query("getById", "/:id",
-                 [&db](Ctx& c, const Params<IdParams>& p) {
+                 [&db](Ctx&, const Params<IdParams>& p) {
                    auto row = db.post_by_id(p->id);
-                   if (!row) return c.response.not_found("Post not found");
-                   return c.response.success(to_post(*row));
+                   if (!row) throw HttpError(404, "Post not found");
+                   return to_post(*row);
                  })
-          .mutation("create", igniter::POST, "/", {auth},
+          // Mutations that revalidate return a Response (201 here), with their answer type declared.
+          .mutation("create", igniter::POST, "/",
+                    ActionOptions{.use = {auth}, .response = igniter::returns<Post>()},
                     [&db](Ctx& c, const CreatePost& body) {
                       auto row = db.create_post(c.get<User>().id, body.title, body.content);
                       return c.response.created(to_post(row)).revalidate({"posts.list"});
                     })
-          .mutation("remove", igniter::DELETE, "/:id", {auth}, [&db](Ctx& c, const Params<IdParams>& p) {
-            auto row = db.post_by_id(p->id);
-            if (!row) return c.response.not_found("Post not found");
-            if (row->author_id != c.get<User>().id)
-              return c.response.forbidden("Only the author can delete this post");
-            if (!db.delete_post(p->id)) return c.response.not_found("Post not found");
-            // The list, and the open pages of exactly this post (the key the client registered it under).
-            auto instance = igniter::realtime::query_key("posts.getById", json::object(),
-                                                         json::object{{"id", std::to_string(p->id)}});
-            return c.response.success(json::object{{"deleted", p->id}}).revalidate({"posts.list", instance});
-          });
+          .mutation("remove", igniter::DELETE, "/:id",
+                    ActionOptions{.use = {auth}, .response = igniter::returns<Deleted>()},
+                    [&db](Ctx& c, const Params<IdParams>& p) {
+                      auto row = db.post_by_id(p->id);
+                      if (!row) return c.response.not_found("Post not found");
+                      if (row->author_id != c.get<User>().id)
+                        return c.response.forbidden("Only the author can delete this post");
+                      if (!db.delete_post(p->id)) return c.response.not_found("Post not found");
+                      // The list, and the open pages of exactly this post (the key the client uses).
+                      auto instance = igniter::realtime::query_key(
+                          "posts.getById", json::object(), json::object{{"id", std::to_string(p->id)}});
+                      return c.response.success(Deleted{p->id}).revalidate({"posts.list", instance});
+                    });
 
   auto users_controller =
       igniter::controller("users", "/users")
-          .query("getProfile", "/profile", {auth},
-                 [](Ctx& c) {
-                   return c.response.success(json::object{{"user", json::encode(c.get<User>())}});
-                 })
-          .mutation("updateProfile", igniter::PATCH, "/profile", {auth},
+          .query("getProfile", "/profile", {auth}, [](Ctx& c) { return Profile{c.get<User>()}; })
+          .mutation("updateProfile", igniter::PATCH, "/profile",
+                    ActionOptions{.use = {auth}, .response = igniter::returns<Profile>()},
                     [&db](Ctx& c, const UpdateProfile& body) {
                       auto row = db.rename_user(c.get<User>().id, body.name);
                       if (!row) return c.response.not_found("User not found");
                       // Only this user's connections refetch their profile (the seed's scoped example).
-                      return c.response.success(json::object{{"user", json::encode(to_user(*row))}})
+                      return c.response.success(Profile{to_user(*row)})
                           .revalidate({"users.getProfile"},
                                       [](Ctx& ctx) { return std::vector{user_scope(ctx.get<User>().id)}; });
                     });

@@ -332,6 +332,7 @@ json::value App::Impl::describe() const {
         {"body", action.schemas.body},
         {"query", action.schemas.query},
         {"params", action.schemas.params},
+        {"response", action.response},
     };
     if (!action.options.description.empty()) entry.emplace("description", action.options.description);
     controller.as_object()["actions"].as_object().emplace(action.name, std::move(entry));

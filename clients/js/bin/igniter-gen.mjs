@@ -2,8 +2,9 @@
 // Turns an igniter-cpp app's self-description (GET /__igniter/schema) into a typed TypeScript module:
 //   node clients/js/bin/igniter-gen.mjs --schema <file-or-url> --out <file.ts> [--import <module>]
 // The module exports `createApi(client)`; inputs are typed from the JSON Schemas of body, query and
-// params, so a missing or misspelt field fails `tsc`. Responses are `unknown` unless the action
-// carries a `response` schema, or the caller names them: `createApi<{ "posts.list": { posts: Post[] } }>(client)`.
+// params, so a missing or misspelt field fails `tsc`; answers from the `response` schema of each action
+// (a handler returning a typed value, or declaring it with igniter::returns<T>()). Answers the schema does
+// not give are `unknown` unless the caller names them: `createApi<{ "posts.list": { posts: Post[] } }>(client)`.
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -136,8 +137,10 @@ export function generate(schema, { importFrom = "@igniter-cpp/client", source = 
       out.push(`export type ${typeName}Input = ${inputType(action)};`);
       out.push("");
       inputs.push(`  ${JSON.stringify(key)}: ${typeName}Input;`);
-      // No response schema today (handlers return a Response); when the server adds one, it types the data.
-      responses.push(`  ${JSON.stringify(key)}: ${"response" in action ? schemaToType(action.response, 1) : "unknown"};`);
+      // The answer's data, from the action's `response` schema (null or absent: not said). A stream's entry
+      // types its messages, which its `response` (the handler's answer on subscribe) does not describe.
+      const typed = action.type !== "stream" && action.response !== null && action.response !== undefined;
+      responses.push(`  ${JSON.stringify(key)}: ${typed ? schemaToType(action.response, 1) : "unknown"};`);
       const make = action.type === "mutation" ? "mutationAction" : action.type === "stream" ? "streamAction" : "queryAction";
       const descriptor = JSON.stringify({ key, type: action.type ?? "query", method: action.method ?? "GET", path: action.path ?? "/" });
       used.add(make);

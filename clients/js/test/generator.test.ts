@@ -12,7 +12,7 @@ const root = resolve(here, "..");
 const schemaFile = join(here, "fixtures", "schema.json");
 let dir = "";
 
-const usages = ["usage-ok.ts", "usage-missing-field.ts", "usage-wrong-field.ts"];
+const usages = ["usage-ok.ts", "usage-missing-field.ts", "usage-wrong-field.ts", "usage-wrong-answer.ts"];
 let diagnostics = new Map<string, string[]>();
 
 /** tsc's diagnostics of the usage fixtures (copied next to the generated api.ts), by file name. */
@@ -92,7 +92,10 @@ describe("generated module", () => {
     expect(text).toContain("mutationAction<PostsCreateInput");
     expect(text).toContain("streamAction<NotificationsStreamInput");
     expect(text).toMatch(/"posts\.remove": \{\n\s+deleted: boolean;/);
-    expect(text).toContain('"posts.list": unknown;');
+    expect(text).toMatch(/"posts\.list": \{\n\s+posts: Array<\{\n\s+id: number;\n\s+title: string;/);
+    // `response: null` says nothing; a stream's `response` (its subscribe answer) does not type its messages.
+    expect(text).toContain('"posts.getById": unknown;');
+    expect(text).toContain('"notifications.stream": unknown;');
   });
 
   it("accepts the envelope of GET /__igniter/schema or its data alone", () => {
@@ -117,6 +120,14 @@ describe("generated module", () => {
     expect(errors[0]).toMatch(/titel/);
     expect(errors[1]).toMatch(/archived/);
     expect(errors[2]).toMatch(/string.*number/s);
+  });
+
+  it("fails tsc on a field the answer's response schema lacks, and types no stream message from it", () => {
+    const errors = typeErrors("usage-wrong-answer.ts");
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toMatch(/nope/);
+    expect(errors[1]).toMatch(/nope/);
+    expect(errors[2]).toMatch(/unknown/);
   });
 
   it("rejects a document that is not an app schema", () => {

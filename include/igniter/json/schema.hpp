@@ -21,4 +21,14 @@ value schema() {
   return detail::schema_object<T>(0);
 }
 
+/// The JSON Schema of what encode<T> writes: schema<T>() with every struct member required, since encode
+/// writes each one (an empty optional as null, where decode would also accept it absent). What an
+/// action's answer is described with.
+template <class T>
+value encoded_schema() {
+  value out = schema<T>();
+  detail::require_every_member(out);
+  return out;
+}
+
 }  // namespace igniter::json

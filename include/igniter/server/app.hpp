@@ -66,7 +66,8 @@ class App {
   /// Serves the files under `directory` at `url_prefix` (GET and HEAD), never anything outside it.
   App& static_files(std::string url_prefix, std::filesystem::path directory, StaticOptions options = {});
 
-  /// Describes every controller and action (method, path, JSON Schema of inputs), as served at schema_path.
+  /// Describes every controller and action (method, path, JSON Schema of inputs and of the answer's data
+  /// where known), as served at schema_path.
   json::value schema() const;
 
   /// Serves on host:port until SIGINT or SIGTERM, then shuts down gracefully and returns.

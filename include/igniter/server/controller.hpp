@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,7 +21,18 @@ struct ActionOptions {
   std::size_t max_body_bytes = 0;  ///< Body size limit; 0 = the app's (AppOptions::max_body_bytes).
   bool run_on_io_thread = false;   ///< Run on the I/O thread (only for handlers that never block).
   std::string description;         ///< Shown in the app's schema.
+  /// JSON Schema of the answer's `data` for a handler that returns `Response`: `igniter::returns<T>()`.
+  /// Null = not said. A handler that returns a value has it from its return type (setting it too throws).
+  json::value response = nullptr;
 };
+
+/// The JSON Schema of T as encoded (json::encoded_schema), for ActionOptions::response: declares what a
+/// handler returning `Response` answers on success, so the app's schema (and clients generated from it)
+/// type the answer.
+template <class T>
+json::value returns() {
+  return json::encoded_schema<T>();
+}
 
 /// One action, type-erased. Built by Controller; read by App.
 struct Action {
@@ -32,13 +44,17 @@ struct Action {
   ActionOptions options;                 ///< As given.
   std::function<Response(Ctx&)> invoke;  ///< Decodes inputs, validates, calls the handler.
   detail::InputSchemas schemas;          ///< JSON Schema of body, query and params (null when absent).
+  json::value response = nullptr;        ///< JSON Schema of the answer's `data`; null when unknown.
   bool internal = false;                 ///< Built into the framework (not in the app's schema).
   bool sse_endpoint = false;             ///< The SSE endpoint: the realtime hub takes the connection.
 };
 
 /// A named group of actions under a path. Build it with igniter::controller(...) and chained calls, then
-/// hand it to App::controller(). Handlers are `Response(igniter::Ctx&, inputs...)` where inputs are
-/// `Query<T>`, `Params<T>`, `Body<T>` or a described struct (the body); wrong signatures fail to compile.
+/// hand it to App::controller(). Handlers are `R(igniter::Ctx&, inputs...)` where inputs are `Query<T>`,
+/// `Params<T>`, `Body<T>` or a described struct (the body), and R is `Response` or a value
+/// json::encode knows, answered as `c.response.success(value)` and described in the app's schema; wrong
+/// signatures fail to compile. Throws std::invalid_argument when a handler returning a value also has
+/// ActionOptions::response.
 class Controller {
  public:
   Controller(std::string name, std::string path) : name_(std::move(name)), path_(std::move(path)) {}
@@ -109,6 +125,16 @@ class Controller {
     action.stream = stream;
     action.options = std::move(options);
     action.schemas = detail::Handler<F>::schemas();
+    if constexpr (detail::Handler<F>::returns_response) {
+      action.response = action.options.response;
+    } else {
+      if (!action.options.response.is_null())
+        throw std::invalid_argument(
+            action.key +
+            ": ActionOptions::response is for handlers that return igniter::Response; "
+            "this handler's return type already describes its answer");
+      action.response = detail::Handler<F>::response_schema();
+    }
     action.invoke = detail::Handler<F>::wrap(std::move(handler));
     actions_.push_back(std::move(action));
     return *this;

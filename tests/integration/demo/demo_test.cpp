@@ -217,6 +217,26 @@ TEST_F(DemoTest, GetByIdAnswers404ForAMissingPostAnd400ForABadId) {
   EXPECT_EQ(call("GET", "/posts/abc").status, 400u);
 }
 
+TEST_F(DemoTest, SchemaTypesTheAnswersTheHandlersDeclare) {
+  auto schema = igniter::test::fetch(port_, "GET", "/__igniter/schema");
+  ASSERT_EQ(schema.status, 200u);
+  auto document = schema.json();
+  const auto& controllers = document.at("data").at("controllers");
+  auto answer = [&](std::string_view controller, std::string_view action) {
+    return controllers.at(controller).at("actions").at(action).at("response");
+  };
+  auto post = answer("posts", "list").at("properties").at("posts").at("items");
+  EXPECT_EQ(str(post.at("properties").at("title").at("type")), "string");
+  EXPECT_EQ(str(post.at("properties").at("author").at("properties").at("username").at("type")), "string");
+  EXPECT_EQ(answer("posts", "getById"), post);
+  EXPECT_EQ(answer("posts", "create"), post);  // a Response handler, declared with igniter::returns<Post>()
+  EXPECT_EQ(
+      str(answer("users", "getProfile").at("properties").at("user").at("properties").at("role").at("type")),
+      "string");
+  EXPECT_EQ(str(answer("auth", "login").at("properties").at("token").at("type")), "string");
+  EXPECT_TRUE(answer("notifications", "send").is_null());
+}
+
 TEST_F(DemoTest, CreatePostValidatesTheTitle) {
   auto alice = login("alice");
   auto empty = call("POST", "/posts", R"({"title":"","content":"c"})", alice.token);

@@ -95,6 +95,20 @@ TEST(Schema, RulesBecomeKeywords) {
   EXPECT_EQ(serialize(s.at("required")), R"(["email","score","state","code"])");
 }
 
+TEST(Schema, EncodedSchemaRequiresEveryMemberEncodeWrites) {
+  const value s = encoded_schema<Everything>();
+  // Optionals, json::value and members with an optional rule are written (null when empty), so required.
+  EXPECT_EQ(s.at("required").as_array().size(), 19u);
+  EXPECT_EQ(s.at("properties").at("maybe"), schema<Everything>().at("properties").at("maybe"));
+  EXPECT_EQ(serialize(s.at("properties").at("author").at("required")), R"(["name","tags"])");
+  EXPECT_EQ(serialize(encoded_schema<CreatePost>().at("required")),
+            R"(["title","content","tags","priority","slug"])");
+  // Inside arrays and optionals too.
+  const value list = encoded_schema<std::vector<std::optional<Profile>>>();
+  EXPECT_EQ(serialize(list.at("items").at("anyOf").as_array().at(0).at("required")),
+            R"(["email","bio","score","state","stars","code"])");
+}
+
 struct Node {
   int id = 0;
   std::vector<Node> children;

@@ -77,16 +77,77 @@ export interface Inputs {
 
 /** The data of every action's answer, by key (`unknown` where the schema gives none). */
 export interface Responses {
-  "auth.login": unknown;
-  "auth.logout": unknown;
+  "auth.login": {
+    user: {
+      id: number;
+      username: string;
+      name: string;
+      role: string;
+      createdAt: string;
+    };
+    token: string;
+  };
+  "auth.logout": {
+    loggedOut: boolean;
+  };
   "notifications.send": unknown;
   "notifications.stream": unknown;
-  "posts.create": unknown;
-  "posts.getById": unknown;
-  "posts.list": unknown;
-  "posts.remove": unknown;
-  "users.getProfile": unknown;
-  "users.updateProfile": unknown;
+  "posts.create": {
+    id: number;
+    title: string;
+    content: string;
+    author: {
+      id: number;
+      username: string;
+      name: string;
+    };
+    createdAt: string;
+  };
+  "posts.getById": {
+    id: number;
+    title: string;
+    content: string;
+    author: {
+      id: number;
+      username: string;
+      name: string;
+    };
+    createdAt: string;
+  };
+  "posts.list": {
+    posts: Array<{
+      id: number;
+      title: string;
+      content: string;
+      author: {
+        id: number;
+        username: string;
+        name: string;
+      };
+      createdAt: string;
+    }>;
+  };
+  "posts.remove": {
+    deleted: number;
+  };
+  "users.getProfile": {
+    user: {
+      id: number;
+      username: string;
+      name: string;
+      role: string;
+      createdAt: string;
+    };
+  };
+  "users.updateProfile": {
+    user: {
+      id: number;
+      username: string;
+      name: string;
+      role: string;
+      createdAt: string;
+    };
+  };
 }
 
 /** Names of the actions. */

@@ -4,23 +4,15 @@
 import { StrictMode, useCallback, useEffect, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import { createClient, IgniterError, IgniterProvider, useRealtimeState } from "@igniter-cpp/client";
-import { basePath, createApi } from "./api.gen";
+import { basePath, createApi, type Responses } from "./api.gen";
 
-/** What the API answers (the schema does not carry response types yet, so the page names them). */
-export interface User {
-  id: number;
-  username: string;
-  name: string;
-  role: string;
-  createdAt: string;
-}
-export interface Post {
-  id: number;
-  title: string;
-  content: string;
-  author: { id: number; username: string; name: string };
-  createdAt: string;
-}
+/** A user, as the server answers it (answers are typed from the server's schema). */
+export type User = Responses["users.getProfile"]["user"];
+
+/**
+ * A message of `notifications.stream`: the schema types answers, not what a stream publishes, so the page
+ * names it.
+ */
 export interface Notification {
   kind: "notification";
   text: string;
@@ -30,14 +22,7 @@ export interface Notification {
 }
 
 const client = createClient({ baseURL: basePath });
-const api = createApi<{
-  "auth.login": { user: User; token: string };
-  "posts.list": { posts: Post[] };
-  "posts.create": Post;
-  "users.getProfile": { user: User };
-  "users.updateProfile": { user: User };
-  "notifications.stream": Notification;
-}>(client);
+const api = createApi<{ "notifications.stream": Notification }>(client);
 
 function message(error: unknown): string {
   if (error instanceof IgniterError) return error.message || `HTTP ${error.status}`;

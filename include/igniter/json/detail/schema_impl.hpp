@@ -2,8 +2,10 @@
 // schema<T>: JSON Schema (draft 2020-12 subset) built from the same type categories and rules as decode.
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 
 #include <boost/mp11/algorithm.hpp>
@@ -93,6 +95,24 @@ object schema_object(std::size_t depth) {
     require_codable<T>();
     return object{};
   }
+}
+
+/// Lists every member of every struct schema within `s` as required (what encode writes, see encoded_schema).
+inline void require_every_member(value& s) {
+  auto* o = s.if_object();
+  if (!o) return;
+  if (auto* properties = o->if_contains("properties"); properties && properties->is_object()) {
+    array required;
+    for (auto& [name, member] : properties->as_object()) {
+      required.emplace_back(name);
+      require_every_member(member);
+    }
+    (*o)["required"] = std::move(required);
+  }
+  for (std::string_view key : {"items", "additionalProperties"})
+    if (auto* inner = o->if_contains(key)) require_every_member(*inner);
+  if (auto* any = o->if_contains("anyOf"); any && any->is_array())
+    for (auto& inner : any->as_array()) require_every_member(inner);
 }
 
 }  // namespace igniter::json::detail

@@ -1,6 +1,7 @@
 #pragma once
-// Turns a user handler `Response(Ctx&, inputs...)` into `Response(Ctx&)` that decodes and validates each
-// input first, and describes those inputs as JSON Schema.
+// Turns a user handler `R(Ctx&, inputs...)` into `Response(Ctx&)` that decodes and validates each input
+// first, and describes those inputs (and, when R is a value rather than a Response, the answer) as JSON
+// Schema.
 
 #include <functional>
 #include <optional>
@@ -82,8 +83,15 @@ struct Handler {
 
   static_assert(arity >= 1 && std::is_same_v<std::tuple_element_t<0, args>, Ctx&>,
                 "a handler's first parameter must be `igniter::Ctx&`");
-  static_assert(std::is_same_v<typename traits::result, Response>,
-                "a handler must return igniter::Response (e.g. `return c.response.success(data);`)");
+  /// What the handler returns: a Response, or a value answered as `c.response.success(value)`.
+  using result = std::remove_cvref_t<typename traits::result>;
+  static constexpr bool returns_response = std::is_same_v<result, Response>;
+  static_assert(!std::is_same_v<result, std::optional<Response>>,
+                "a handler returns igniter::Response, not std::optional<Response> (that is a procedure's)");
+  static_assert(returns_response || json::detail::is_codable_v<result>,
+                "a handler returns igniter::Response (e.g. `return c.response.success(data);`) or a value "
+                "igniter::json::encode knows (a described struct, std::vector, std::optional, json::value, "
+                "...), which is answered as `c.response.success(value)`");
 
   template <std::size_t... I>
   static constexpr std::size_t count_bodies(std::index_sequence<I...>) {
@@ -105,6 +113,14 @@ struct Handler {
     InputSchemas out;
     describe(out, std::make_index_sequence<arity - 1>{});
     return out;
+  }
+
+  /// The JSON Schema of the answer's data when the handler returns a value; null when it returns Response.
+  static json::value response_schema() {
+    if constexpr (!returns_response && json::detail::is_codable_v<result>)
+      return json::encoded_schema<result>();
+    else
+      return nullptr;
   }
 
   static std::function<Response(Ctx&)> wrap(F fn) {
@@ -137,7 +153,13 @@ struct Handler {
     std::tuple<std::optional<typename input_t<std::tuple_element_t<I + 1, args>>::type>...> decoded;
     (decode_one<input_t<std::tuple_element_t<I + 1, args>>>(c, body, std::get<I>(decoded), issues), ...);
     if (!issues.empty()) return validation_error(issues);
-    return fn(c, make_arg<std::tuple_element_t<I + 1, args>>(std::move(*std::get<I>(decoded)))...);
+    if constexpr (returns_response)
+      return fn(c, make_arg<std::tuple_element_t<I + 1, args>>(std::move(*std::get<I>(decoded)))...);
+    else if constexpr (json::detail::is_codable_v<result>)
+      return c.response.success(
+          fn(c, make_arg<std::tuple_element_t<I + 1, args>>(std::move(*std::get<I>(decoded)))...));
+    else
+      return Response{};  // not reached: the static_assert above already rejected this handler
   }
 
   template <class In, class T>
