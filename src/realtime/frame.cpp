@@ -32,33 +32,11 @@ void Frame::destroy(Block* block) noexcept {
 
 namespace {
 
-// Serialises straight into `out`, avoiding the temporary string of json::serialize.
-template <class T>
-void append_json(std::string& out, const T& value) {
-  boost::json::serializer serializer;
-  serializer.reset(&value);
-  while (!serializer.done()) {
-    const std::size_t used = out.size();
-    out.resize(std::max(out.capacity(), used + 64));
-    out.resize(used + serializer.read(out.data() + used, out.size() - used).size());
-  }
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  boost::json::serializer serializer;
-  serializer.reset(boost::json::string_view(text.data(), text.size()));
-  while (!serializer.done()) {
-    const std::size_t used = out.size();
-    out.resize(std::max(out.capacity(), used + text.size() + 16));
-    out.resize(used + serializer.read(out.data() + used, out.size() - used).size());
-  }
-}
-
 void append_json_strings(std::string& out, const std::vector<std::string>& items) {
   out += '[';
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i != 0) out += ',';
-    append_json_string(out, items[i]);
+    json::append_string(out, items[i]);
   }
   out += ']';
 }
@@ -123,9 +101,9 @@ std::string encode_event_body(const Event& event) {
     out += ',';
   }
   out += "\"channel\":";
-  append_json_string(out, event.channel);
+  json::append_string(out, event.channel);
   out += ",\"data\":";
-  append_json(out, event.data);
+  json::stringify_to(out, event.data);
   out += ",\"timestamp\":\"";
   append_timestamp(out, event.time);
   out += "\"}\n\n";
@@ -168,11 +146,11 @@ std::string encode_connected(const ConnectedInfo& info) {
   out += '"';
   if (!info.connection_id.empty()) {
     out += ",\"connectionId\":";
-    append_json_string(out, info.connection_id);
+    json::append_string(out, info.connection_id);
   }
   if (!info.token.empty()) {
     out += ",\"token\":";
-    append_json_string(out, info.token);
+    json::append_string(out, info.token);
   }
   if (info.scopes) {
     out += ",\"scopes\":";
@@ -183,9 +161,9 @@ std::string encode_connected(const ConnectedInfo& info) {
     for (std::size_t i = 0; i < info.refused.size(); ++i) {
       if (i != 0) out += ',';
       out += "{\"channel\":";
-      append_json_string(out, info.refused[i].channel);
+      json::append_string(out, info.refused[i].channel);
       out += ",\"reason\":";
-      append_json_string(out, info.refused[i].reason);
+      json::append_string(out, info.refused[i].reason);
       out += '}';
     }
     out += ']';

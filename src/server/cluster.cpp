@@ -40,7 +40,7 @@ std::int64_t to_millis(std::chrono::system_clock::time_point time) {
 std::string encode(const realtime::Event& event) {
   json::array scopes;
   for (const auto& s : event.scopes) scopes.emplace_back(s);
-  return json::serialize(json::object{{"c", event.channel},
+  return json::stringify(json::object{{"c", event.channel},
                                       {"t", event.type},
                                       {"s", std::move(scopes)},
                                       {"d", event.data},

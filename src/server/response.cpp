@@ -10,7 +10,7 @@ Response::Response(unsigned status, std::string body, std::string content_type)
     : status_(status), body_(std::move(body)), content_type_(std::move(content_type)) {}
 
 Response Response::json(unsigned status, const json::value& body) {
-  return Response(status, json::serialize(body), "application/json; charset=utf-8");
+  return Response(status, json::stringify(body), "application/json; charset=utf-8");
 }
 
 std::string_view Response::header(std::string_view name) const noexcept {

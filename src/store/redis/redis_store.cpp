@@ -461,7 +461,7 @@ Result<std::optional<json::value>> RedisStore::get(std::string_view key) {
 Result<void> RedisStore::set(std::string_view key, const json::value& value,
                              std::optional<std::chrono::milliseconds> ttl) {
   if (ttl && ttl->count() <= 0) return errc::invalid_argument;
-  std::vector<std::string> args{"SET", impl_->key(key), json::serialize(value)};
+  std::vector<std::string> args{"SET", impl_->key(key), json::stringify(value)};
   if (ttl) {
     args.emplace_back("PX");
     args.push_back(milliseconds_text(*ttl));
@@ -497,7 +497,7 @@ Result<bool> RedisStore::expire(std::string_view key, std::chrono::milliseconds 
 }
 
 Result<void> RedisStore::publish(std::string_view channel, const json::value& message) {
-  auto reply = impl_->call({"PUBLISH", impl_->key(channel), json::serialize(message)});
+  auto reply = impl_->call({"PUBLISH", impl_->key(channel), json::stringify(message)});
   if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
   return {};
 }
