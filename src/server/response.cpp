@@ -115,11 +115,25 @@ std::string_view error_code_for(unsigned status) noexcept {
   }
 }
 
-Response ResponseBuilder::data_response(unsigned status, json::value data) {
-  json::object envelope;
-  envelope.emplace("data", std::move(data));
-  envelope.emplace("error", nullptr);
-  return Response::json(status, envelope);
+namespace {
+// `{"data":<data>,"error":null}`, written straight from `data`.
+template <class T>
+Response success_envelope(unsigned status, const T& data) {
+  std::string body = R"({"data":)";
+  json::stringify_to(body, data);
+  body += R"(,"error":null})";
+  return Response(status, std::move(body), "application/json; charset=utf-8");
+}
+}  // namespace
+
+Response ResponseBuilder::envelope(unsigned status, const json::value& data) {
+  return success_envelope(status, data);
+}
+Response ResponseBuilder::envelope(unsigned status, const json::object& data) {
+  return success_envelope(status, data);
+}
+Response ResponseBuilder::envelope(unsigned status, const json::array& data) {
+  return success_envelope(status, data);
 }
 
 Response ResponseBuilder::no_content() const {

@@ -101,22 +101,22 @@ class ResponseBuilder {
   /// 200 with `data`.
   template <class T>
   Response success(const T& data) const {
-    return data_response(200, to_value(data));
+    return data_response(200, data);
   }
   /// 201 with `data`.
   template <class T>
   Response created(const T& data) const {
-    return data_response(201, to_value(data));
+    return data_response(201, data);
   }
   /// 200 with `data` (Igniter's `json`).
   template <class T>
   Response json(const T& data) const {
-    return data_response(200, to_value(data));
+    return data_response(200, data);
   }
   /// Any status with `data` in the success envelope.
   template <class T>
   Response status(unsigned status, const T& data) const {
-    return data_response(status, to_value(data));
+    return data_response(status, data);
   }
   /// 204, no body.
   Response no_content() const;
@@ -133,14 +133,20 @@ class ResponseBuilder {
   Response error(unsigned status, std::string code, std::string message, json::value data = nullptr) const;
 
  private:
+  // JSON values are written as they are (no copy); anything else is encoded first.
   template <class T>
-  static json::value to_value(const T& data) {
-    if constexpr (std::is_convertible_v<const T&, json::value>)
-      return json::value(data);
+  static Response data_response(unsigned status, const T& data) {
+    if constexpr (std::is_same_v<T, json::value> || std::is_same_v<T, json::object> ||
+                  std::is_same_v<T, json::array>)
+      return envelope(status, data);
+    else if constexpr (std::is_convertible_v<const T&, json::value>)
+      return envelope(status, json::value(data));
     else
-      return json::encode(data);
+      return envelope(status, json::encode(data));
   }
-  static Response data_response(unsigned status, json::value data);
+  static Response envelope(unsigned status, const json::value& data);
+  static Response envelope(unsigned status, const json::object& data);
+  static Response envelope(unsigned status, const json::array& data);
 };
 
 /// Thrown by procedures or handlers to answer with an error; mapped to a response in exactly one place.
