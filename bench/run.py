@@ -590,10 +590,10 @@ def report(out, res, systems, args, results_md):
     if args.quick:
         L.append("**This is the quick smoke (tiny sizes, a second or two per step): its figures mean nothing; "
                  "it checks that the tooling works.**\n")
-    L.append("**Noise.** This machine has " + m["nproc"] + " cores shared by the server under test, the load "
-             "generator and, during this run, other people's compilers (load average at the start: "
-             f"`{m['load']}`). Absolute numbers are noisy; the ratios between systems measured minutes apart "
-             "are what to read.\n")
+    L.append("**Noise.** This machine has " + m["nproc"] + " cores shared by the server under test and the load "
+             "generator (and by whatever else runs: load average at the start of this run "
+             f"`{m['load']}`). Absolute numbers drift between runs; the ratios between systems measured "
+             "minutes apart in one run are what to read.\n")
     L.append("```\n" + m["lscpu"] + "\n" + m["memory"] + "\nkernel " + m["kernel"] + "\n```\n")
     L.append("Systems: " + "; ".join(f"**{s.name}**" + (f" ({s.note})" if s.note else "") for s in systems) +
              ". igniter-cpp is bench/servers/igniter_bench.cpp (Release, handlers on the I/O threads, one I/O "
