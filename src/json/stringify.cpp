@@ -192,48 +192,56 @@ void Writer::object(const json::object& members) {
   put('}');
 }
 
+// One overload per JSON shape the public functions take.
+void write(Writer& writer, std::string_view text) {
+  writer.string(text);
+}
+void write(Writer& writer, const value& v) {
+  writer.value(v);
+}
+void write(Writer& writer, const object& members) {
+  writer.object(members);
+}
+void write(Writer& writer, const array& items) {
+  writer.array(items);
+}
+
+template <class T>
+void append(std::string& out, const T& v) {
+  Writer writer;
+  write(writer, v);
+  out += writer.text();
+}
+
+template <class T>
+std::string text_of(const T& v) {
+  Writer writer;
+  write(writer, v);
+  return std::string(writer.text());
+}
+
 }  // namespace
 
 void append_string(std::string& out, std::string_view text) {
-  Writer writer;
-  writer.string(text);
-  out += writer.text();
+  append(out, text);
 }
-
 void stringify_to(std::string& out, const value& v) {
-  Writer writer;
-  writer.value(v);
-  out += writer.text();
+  append(out, v);
 }
-
 void stringify_to(std::string& out, const object& members) {
-  Writer writer;
-  writer.object(members);
-  out += writer.text();
+  append(out, members);
 }
-
 void stringify_to(std::string& out, const array& items) {
-  Writer writer;
-  writer.array(items);
-  out += writer.text();
+  append(out, items);
 }
-
 std::string stringify(const value& v) {
-  Writer writer;
-  writer.value(v);
-  return std::string(writer.text());
+  return text_of(v);
 }
-
 std::string stringify(const object& members) {
-  Writer writer;
-  writer.object(members);
-  return std::string(writer.text());
+  return text_of(members);
 }
-
 std::string stringify(const array& items) {
-  Writer writer;
-  writer.array(items);
-  return std::string(writer.text());
+  return text_of(items);
 }
 
 }  // namespace igniter::json
