@@ -155,7 +155,7 @@ void Hub::fan_out_locked(const realtime::StoredEventPtr& stored) {
 
 namespace {
 // A pass writes to its sessions in this many slices at most, each of at least kMinSlice sessions.
-constexpr std::size_t kSlicesPerPass = 16;
+constexpr std::size_t kSlicesPerPass = 128;
 constexpr std::size_t kMinSlice = 32;
 }  // namespace
 
