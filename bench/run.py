@@ -463,7 +463,8 @@ def scenario_cluster(run, cpp, n, duration):
     try:
         if not wait_port(port, redis):
             return {"skipped": "redis-server did not start"}
-        store = {"IGNITER_STORE": f"redis://127.0.0.1:{port}"}
+        # One I/O thread each: together the two processes have the threads the single process has.
+        store = {"IGNITER_STORE": f"redis://127.0.0.1:{port}", "IO_THREADS": "1"}
         try:
             a.start(run.out, store)
             b.start(run.out, store)
@@ -710,7 +711,8 @@ def report(out, res, systems, args, results_md):
     else:
         single = find(res["fanout"], "igniter-cpp", subscribers=c["subscribers"]).get("deliveries_per_second")
         L.append(f"Two igniter-cpp processes sharing one redis-server, {c['subscribers']} subscribers split between "
-                 "them, publishers on the first. Against one process with the same subscribers (scenario 1).\n")
+                 "them, publishers on the first, one I/O thread each (together, the two threads the single "
+                 "process has). Against one process with the same subscribers (scenario 1).\n")
         L.append("| setup | deliveries/s | p99 ms | of a single process |")
         L.append("|---|---:|---:|---:|")
         L.append(f"| one process | {fmt(single)} | {fmt(find(res['fanout'], 'igniter-cpp', subscribers=c['subscribers']).get('p99_ms'), 1)} | 100% |")
