@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared } from '../support/browser.mjs';
+import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared, stopServer } from '../support/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const serverPath = process.env.CONFORMANCE_SERVER ?? process.argv[2];
@@ -49,19 +49,6 @@ function startServer(pageDir) {
     });
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`conformance_server exited early (${code})`)));
-  });
-}
-
-/** Stops the server gracefully (SIGKILL after 5 s); resolves with its exit code, or the signal's name. */
-function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(kill);
-      resolve(code ?? signal);
-    });
-    child.kill('SIGTERM');
   });
 }
 

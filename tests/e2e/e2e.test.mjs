@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared } from '../support/browser.mjs';
+import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared, stopServer } from '../support/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -79,19 +79,6 @@ function startServer({ port, dataDir, publicDir }) {
       clearTimeout(timer);
       reject(new Error(`posts exited early (${code}):\n${out}`));
     });
-  });
-}
-
-/** Stops the server gracefully (SIGKILL after 5 s); resolves with its exit code, or the signal's name. */
-function stopServer(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', (code, signal) => {
-      clearTimeout(kill);
-      resolve(code ?? signal);
-    });
-    child.kill('SIGTERM');
   });
 }
 

@@ -1,5 +1,6 @@
-// Shared by the browser suites (tests/conformance, tests/e2e): bounded waits and how Debian's chromium
-// is launched here (headless, no sandbox as root, no background networking: this machine has no network).
+// Shared by the browser suites (tests/conformance, tests/e2e): bounded waits, stopping a server they started,
+// and how Debian's chromium is launched here (headless, no sandbox as root, no background networking:
+// this machine has no network).
 import assert from 'node:assert/strict';
 
 /** Where Debian's chromium lives (CHROMIUM overrides it). */
@@ -29,4 +30,17 @@ export async function waitFor(what, probe, timeout = 5000, interval = 25) {
     if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what} (last: ${last})`);
     await sleep(interval);
   }
+}
+
+/** Stops the server gracefully (SIGKILL after 5 s); resolves with its exit code, or the signal's name. */
+export function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(kill);
+      resolve(code ?? signal);
+    });
+    child.kill('SIGTERM');
+  });
 }
