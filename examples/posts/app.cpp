@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,7 @@ using igniter::ActionOptions;
 using igniter::Ctx;
 using igniter::HttpError;
 using igniter::Params;
+using igniter::Query;
 using igniter::Response;
 namespace json = igniter::json;
 
@@ -50,10 +52,12 @@ BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
 
 // Answers: handlers return these (or declare them with igniter::returns<T>()), so the app's schema types
 // them and the page's generated client knows them.
+// One page of posts, newest first; `nextCursor` is the `before` of the next page, null on the last one.
 struct PostList {
   std::vector<Post> posts;
+  std::optional<std::int64_t> nextCursor;
 };
-BOOST_DESCRIBE_STRUCT(PostList, (), (posts))
+BOOST_DESCRIBE_STRUCT(PostList, (), (posts, nextCursor))
 
 struct Session {
   User user;
@@ -115,6 +119,18 @@ struct Notify {
 };
 BOOST_DESCRIBE_STRUCT(Notify, (), (text, to))
 
+// `GET /posts?limit=&before=`: a page of at most `limit` posts (PostsOptions::page_size when absent),
+// those older than the post `before` (a previous page's nextCursor) when given.
+struct ListQuery {
+  std::optional<std::int64_t> limit;
+  std::optional<std::int64_t> before;
+  static void rules(json::Rules<ListQuery>& r) {
+    r.field(&ListQuery::limit).min(1).optional();
+    r.field(&ListQuery::before).min(1).optional();
+  }
+};
+BOOST_DESCRIBE_STRUCT(ListQuery, (), (limit, before))
+
 struct IdParams {
   std::int64_t id = 0;
 };
@@ -139,6 +155,22 @@ std::string user_scope(std::int64_t id) {
   return "user:" + std::to_string(id);
 }
 
+// What the page's files are sent with: the page runs only its own scripts (no inline ones, no eval),
+// talks only to its own origin, cannot be framed (clickjacking) and leaks no URL in a Referer.
+// `data:` images: the React page's empty favicon (`<link rel="icon" href="data:,">`).
+igniter::StaticOptions page_options() {
+  return {.headers = {{"Content-Security-Policy",
+                       "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                       "form-action 'self'; frame-ancestors 'none'"},
+                      {"X-Frame-Options", "DENY"},
+                      {"Referrer-Policy", "no-referrer"}}};
+}
+
+// Answers that carry a session token or one user's data must not be kept by a browser or proxy cache.
+Response no_store(Response response) {
+  return std::move(response).header("Cache-Control", "no-store");
+}
+
 std::string now_iso() {
   auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   auto seconds = std::chrono::system_clock::to_time_t(now);
@@ -155,6 +187,8 @@ std::string now_iso() {
 
 PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std::move(options.app)) {
   Database& db = db_;
+  if (options.page_size < 1 || options.page_size > options.max_page_size)
+    throw std::invalid_argument("PostsOptions: page_size must be between 1 and max_page_size");
 
   // Reads the cookie or Bearer token and puts the signed-in user in the context; 401 without one.
   auto auth = igniter::procedure("auth", [&db](Ctx& c) -> std::optional<Response> {
@@ -171,7 +205,7 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
                     [&db](Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
-                      return c.response.success(Session{to_user(user), token})
+                      return no_store(c.response.success(Session{to_user(user), token}))
                           .cookie(kSessionCookie, token, {.max_age = std::chrono::hours(24 * 30)});
                     })
           .mutation("logout", igniter::POST, "/logout",
@@ -183,10 +217,24 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
   auto posts_controller =
       igniter::controller("posts", "/posts")
           // Typed answers: the value is the data of a 200, its type the action's answer in the schema.
+          // Keyset pagination: `before` is a post id, so a page never repeats or skips a post because
+          // others were written or deleted meanwhile, and costs the same on the first page and the last.
           .query("list", "/",
-                 [&db](Ctx&) {
+                 [&db, page_size = options.page_size, max_page_size = options.max_page_size](
+                     Ctx&, const Query<ListQuery>& q) {
+                   auto limit =
+                       static_cast<std::size_t>(q->limit.value_or(static_cast<std::int64_t>(page_size)));
+                   if (limit > max_page_size)
+                     throw HttpError(400,
+                                     "limit: at most " + std::to_string(max_page_size) + " posts per page");
+                   // One row more than asked says whether there is a next page.
+                   auto rows = db.list_posts(q->before, limit + 1);
                    PostList list;
-                   for (const auto& row : db.list_posts()) list.posts.push_back(to_post(row));
+                   if (rows.size() > limit) {
+                     rows.resize(limit);
+                     list.nextCursor = rows.back().id;
+                   }
+                   for (const auto& row : rows) list.posts.push_back(to_post(row));
                    return list;
                  })
           .query("getById", "/:id",
@@ -218,14 +266,16 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
 
   auto users_controller =
       igniter::controller("users", "/users")
-          .query("getProfile", "/profile", {auth}, [](Ctx& c) { return Profile{c.get<User>()}; })
+          .query("getProfile", "/profile",
+                 ActionOptions{.use = {auth}, .response = igniter::returns<Profile>()},
+                 [](Ctx& c) { return no_store(c.response.success(Profile{c.get<User>()})); })
           .mutation("updateProfile", igniter::PATCH, "/profile",
                     ActionOptions{.use = {auth}, .response = igniter::returns<Profile>()},
                     [&db](Ctx& c, const UpdateProfile& body) {
                       auto row = db.rename_user(c.get<User>().id, body.name);
                       if (!row) return c.response.not_found("User not found");
                       // Only this user's connections refetch their profile (the seed's scoped example).
-                      return c.response.success(Profile{to_user(*row)})
+                      return no_store(c.response.success(Profile{to_user(*row)}))
                           .revalidate({"users.getProfile"},
                                       [](Ctx& ctx) { return std::vector{user_scope(ctx.get<User>().id)}; });
                     });
@@ -270,7 +320,7 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
     return scopes;
   });
 
-  if (!options.public_dir.empty()) app_.static_files("/", options.public_dir);
+  if (!options.public_dir.empty()) app_.static_files("/", options.public_dir, page_options());
 }
 
 }  // namespace posts

@@ -4,6 +4,7 @@
 
 #include <igniter/igniter.hpp>
 
+#include <cstddef>
 #include <filesystem>
 
 #include "db.hpp"
@@ -14,6 +15,8 @@ namespace posts {
 struct PostsOptions {
   std::filesystem::path data_dir = "data";  ///< Holds posts.db; created when missing.
   std::filesystem::path public_dir;         ///< The web page served at "/"; empty = none.
+  std::size_t page_size = 20;               ///< Posts per `GET /posts` page when the page gives no limit.
+  std::size_t max_page_size = 100;          ///< Largest `limit` a page may ask for (400 past it).
   igniter::AppOptions app;                  ///< Framework settings (store, threads, log level...).
 };
 

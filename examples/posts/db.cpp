@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <limits>
 #include <random>
 #include <stdexcept>
 
@@ -237,9 +239,14 @@ bool Database::delete_session(std::string_view token) {
   return sqlite3_changes(db_) > 0;
 }
 
-std::vector<PostRow> Database::list_posts() {
+std::vector<PostRow> Database::list_posts(std::optional<std::int64_t> before, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, std::string(kPostSelect) + "ORDER BY p.id DESC");
+  // The id is the rowid: "id < ?1 ORDER BY id DESC LIMIT ?2" is a range scan of `limit` rows, however
+  // many posts there are.
+  Statement s(db_, std::string(kPostSelect) + "WHERE p.id < ?1 ORDER BY p.id DESC LIMIT ?2");
+  s.bind(1, before.value_or(std::numeric_limits<std::int64_t>::max()))
+      .bind(2, static_cast<std::int64_t>(
+                   std::min<std::size_t>(limit, std::numeric_limits<std::int32_t>::max())));
   std::vector<PostRow> out;
   while (s.step()) out.push_back(read_post(s));
   return out;

@@ -1,6 +1,7 @@
 #pragma once
 /// Database: the demo's SQLite storage (users, sessions, posts), one file in the data directory.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -62,8 +63,9 @@ class Database {
   /// Forgets a session; true when there was one.
   bool delete_session(std::string_view token);
 
-  /// Every post, newest first.
-  std::vector<PostRow> list_posts();
+  /// At most `limit` posts, newest first, only those whose id is below `before` when given (keyset
+  /// pagination: the next page starts before the last id of this one, whatever was written meanwhile).
+  std::vector<PostRow> list_posts(std::optional<std::int64_t> before, std::size_t limit);
   std::optional<PostRow> post_by_id(std::int64_t id);
   PostRow create_post(std::int64_t author_id, std::string_view title, std::string_view content);
   /// Deletes a post; true when there was one.

@@ -88,18 +88,23 @@ std::optional<Response> StaticDirectory::serve(const Request& request) const {
   std::ostringstream etag;
   etag << '"' << std::hex << size << '-' << stamp << '"';
 
+  auto with_headers = [this](Response response) {
+    for (const auto& [name, value] : options_.headers) response.header(name, value);
+    return response;
+  };
   if (request.header("if-none-match") == etag.str())
-    return Response(304, {}, {}).header("ETag", etag.str()).header("Cache-Control", options_.cache_control);
+    return with_headers(
+        Response(304, {}, {}).header("ETag", etag.str()).header("Cache-Control", options_.cache_control));
 
   std::ifstream in(*file, std::ios::binary);
   if (!in) return std::nullopt;
   std::string body(size, '\0');
   in.read(body.data(), static_cast<std::streamsize>(size));
   body.resize(static_cast<std::size_t>(in.gcount()));
-  return Response(200, std::move(body), std::string(content_type_for(*file)))
-      .header("ETag", etag.str())
-      .header("Cache-Control", options_.cache_control)
-      .header("X-Content-Type-Options", "nosniff");
+  return with_headers(Response(200, std::move(body), std::string(content_type_for(*file)))
+                          .header("ETag", etag.str())
+                          .header("Cache-Control", options_.cache_control)
+                          .header("X-Content-Type-Options", "nosniff"));
 }
 
 }  // namespace igniter::server

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "igniter/base/log.hpp"
 #include "igniter/json/json.hpp"
@@ -47,6 +49,8 @@ struct StaticOptions {
   std::string index = "index.html";        ///< Served for a directory.
   std::string cache_control = "no-cache";  ///< Cache-Control of every file (revalidated by ETag).
   bool spa_fallback = false;               ///< Serve `index` for unknown paths that accept text/html.
+  std::vector<std::pair<std::string, std::string>> headers;  ///< Added to every file's answer (200 and 304),
+                                                             ///< e.g. Content-Security-Policy.
 };
 
 /// The application. Configure it (controllers, procedures, static files), then listen() or start().
