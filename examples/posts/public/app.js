@@ -63,26 +63,71 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+// The posts, a page at a time: the newest page, then the `pages` after it that "Load more" asked for.
+// A revalidation fetches them all again in order, each from the fresh cursor of the one before, so a
+// post written or deleted meanwhile is neither shown twice nor skipped. The latest fetch wins (`seq`).
+const feed = { pages: 0, seq: 0, refetching: false, posts: [], nextCursor: null };
+
+const fetchPage = (before) => api('GET', before == null ? '/posts' : `/posts?before=${encodeURIComponent(before)}`);
+
 async function loadPosts() {
-  const list = $('posts');
+  const seq = ++feed.seq;
+  feed.refetching = true;
   try {
-    const { posts } = await api('GET', '/posts');
-    list.replaceChildren();
-    if (!posts.length) list.append(el('li', { className: 'muted', textContent: 'No posts yet.' }));
-    for (const post of posts) {
-      const title = el('h3', {}, el('span', { textContent: post.title }));
-      if (state.me && state.me.id === post.author.id) {
-        const remove = el('button', { className: 'small', textContent: 'Delete' });
-        remove.onclick = () => api('DELETE', `/posts/${post.id}`).catch((e) => alert(describeError(e)));
-        title.append(remove);
-      }
-      const when = new Date(post.createdAt).toLocaleString();
-      list.append(el('li', {}, title, el('p', { textContent: post.content }),
-        el('span', { className: 'muted', textContent: `${post.author.name} (@${post.author.username}) · ${when}` })));
+    let page = await fetchPage(null);
+    const posts = [...page.posts];
+    for (let i = 0; i < feed.pages && page.nextCursor !== null; i += 1) {
+      page = await fetchPage(page.nextCursor);
+      posts.push(...page.posts);
     }
+    if (seq !== feed.seq) return;
+    feed.posts = posts;
+    feed.nextCursor = page.nextCursor;
+    renderPosts();
   } catch (e) {
-    list.replaceChildren(el('li', { className: 'error', textContent: describeError(e) }));
+    if (seq === feed.seq) $('posts').replaceChildren(el('li', { className: 'error', textContent: describeError(e) }));
+  } finally {
+    if (seq === feed.seq) feed.refetching = false;
   }
+}
+
+async function loadMore() {
+  feed.pages += 1;
+  // A refetch under way would end one page short: start it again with one more.
+  if (feed.refetching) return loadPosts();
+  const seq = ++feed.seq;
+  $('load-more').disabled = true;
+  try {
+    const page = await fetchPage(feed.nextCursor);
+    if (seq !== feed.seq) return;
+    feed.posts.push(...page.posts);
+    feed.nextCursor = page.nextCursor;
+    renderPosts();
+  } catch (e) {
+    if (seq === feed.seq) alert(describeError(e));
+  } finally {
+    $('load-more').disabled = false;
+  }
+}
+
+function renderPosts() {
+  const list = $('posts');
+  list.replaceChildren();
+  if (!feed.posts.length) list.append(el('li', { className: 'muted', textContent: 'No posts yet.' }));
+  for (const post of feed.posts) {
+    const title = el('h3', {}, el('span', { className: 'post-title', textContent: post.title }));
+    if (state.me && state.me.id === post.author.id) {
+      const remove = el('button', { className: 'small', textContent: 'Delete' });
+      remove.onclick = () => api('DELETE', `/posts/${post.id}`).catch((e) => alert(describeError(e)));
+      title.append(remove);
+    }
+    const when = new Date(post.createdAt).toLocaleString();
+    const item = el('li', {}, title, el('p', { textContent: post.content }),
+      el('span', { className: 'muted', textContent: `${post.author.name} (@${post.author.username}) · ${when}` }));
+    item.dataset.postId = String(post.id);
+    list.append(item);
+  }
+  $('load-more').hidden = feed.nextCursor === null;
 }
 
 async function loadProfile() {
@@ -216,6 +261,8 @@ $('logout').onclick = async () => {
   await api('POST', '/auth/logout').catch(() => {});
   setMe(null);
 };
+
+$('load-more').onclick = () => loadMore();
 
 $('bell-button').onclick = () => {
   const panel = $('bell-panel');

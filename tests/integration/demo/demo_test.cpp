@@ -5,7 +5,10 @@
 
 #include <filesystem>
 #include <memory>
+#include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app.hpp"
 #include "support/http_client.hpp"
@@ -42,10 +45,12 @@ class DemoTest : public ::testing::Test {
     std::filesystem::remove_all(data_dir_, ec);
   }
 
-  void start() {
+  void start(std::size_t page_size = 20, std::size_t max_page_size = 100) {
     server_ = std::make_unique<posts::PostsServer>(posts::PostsOptions{
         .data_dir = data_dir_,
         .public_dir = POSTS_PUBLIC_DIR,
+        .page_size = page_size,
+        .max_page_size = max_page_size,
         .app = {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::off}});
     port_ = server_->app().start(0);
   }
@@ -210,6 +215,73 @@ TEST_F(DemoTest, PostsAreListedNewestFirstAndReadById) {
   EXPECT_EQ(one.json().at("data").at("author").at("id").as_int64(), alice.id);
 }
 
+/// The ids of `GET /posts<query>`'s page, and its nextCursor (0 when null).
+std::pair<std::vector<std::int64_t>, std::int64_t> page_of(const HttpResult& r) {
+  EXPECT_EQ(r.status, 200u) << r.body;
+  if (r.status != 200u) return {};
+  auto data = r.json().at("data");
+  std::vector<std::int64_t> ids;
+  for (const auto& post : data.at("posts").as_array()) ids.push_back(post.at("id").as_int64());
+  const auto& next = data.at("nextCursor");
+  return {ids, next.is_null() ? 0 : next.as_int64()};
+}
+
+TEST_F(DemoTest, PostsAreListedAPageAtATimeWithACursor) {
+  auto alice = login("alice");
+  std::vector<std::int64_t> written;  // oldest first
+  for (int i = 0; i < 45; ++i)
+    written.push_back(server_->db().create_post(alice.id, "Post " + std::to_string(i), "").id);
+  std::vector<std::int64_t> newest_first(written.rbegin(), written.rend());
+
+  // Default page: the 20 newest, and the cursor of the next page (the last id of this one).
+  auto [first, cursor] = page_of(call("GET", "/posts"));
+  ASSERT_EQ(first.size(), 20u);
+  EXPECT_EQ(first, std::vector<std::int64_t>(newest_first.begin(), newest_first.begin() + 20));
+  EXPECT_EQ(cursor, first.back());
+
+  // A post written meanwhile does not shift the next page: nothing repeats, nothing is skipped.
+  create_post(alice, "Written while reading");
+  auto [second, cursor2] = page_of(call("GET", "/posts?before=" + std::to_string(cursor)));
+  EXPECT_EQ(second, std::vector<std::int64_t>(newest_first.begin() + 20, newest_first.begin() + 40));
+  auto [last, end] = page_of(call("GET", "/posts?before=" + std::to_string(cursor2) + "&limit=20"));
+  EXPECT_EQ(last, std::vector<std::int64_t>(newest_first.begin() + 40, newest_first.end()));
+  EXPECT_EQ(end, 0) << "the last page has a null nextCursor";
+
+  // `limit` picks the page size; a page that ends exactly at the oldest post says there is no more.
+  auto [three, after_three] = page_of(call("GET", "/posts?limit=3&before=" + std::to_string(written[3])));
+  EXPECT_EQ(three, (std::vector<std::int64_t>{written[2], written[1], written[0]}));
+  EXPECT_EQ(after_three, 0);
+  auto [hundred, more] = page_of(call("GET", "/posts?limit=100"));
+  EXPECT_EQ(hundred.size(), 46u);
+  EXPECT_EQ(more, 0);
+  EXPECT_TRUE(page_of(call("GET", "/posts?before=1")).first.empty());
+}
+
+TEST_F(DemoTest, PostsPageSizeIsBoundedAndABadCursorAnswers400) {
+  auto alice = login("alice");
+  for (int i = 0; i < 3; ++i) create_post(alice, "Post " + std::to_string(i));
+  for (std::string query :
+       {"limit=0", "limit=-1", "limit=101", "limit=1000000", "limit=abc", "limit=1.5", "before=abc",
+        "before=0", "before=-3", "before=1.5", "before=99999999999999999999", "limit=2&before=x"}) {
+    auto r = call("GET", "/posts?" + query);
+    EXPECT_EQ(r.status, 400u) << query << ": " << r.body;
+    EXPECT_TRUE(r.json().at("data").is_null()) << query;
+  }
+  EXPECT_EQ(page_of(call("GET", "/posts?limit=100")).first.size(), 3u);
+  EXPECT_EQ(page_of(call("GET", "/posts?limit=1")).first.size(), 1u);
+
+  // Both sizes are settings: a smaller maximum refuses what the default one allowed.
+  stop();
+  start(/*page_size=*/2, /*max_page_size=*/2);
+  auto [ids, cursor] = page_of(call("GET", "/posts"));
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(cursor, ids.back());
+  EXPECT_EQ(call("GET", "/posts?limit=3").status, 400u);
+  stop();
+  EXPECT_THROW(start(/*page_size=*/5, /*max_page_size=*/2), std::invalid_argument);
+  EXPECT_THROW(start(/*page_size=*/0, /*max_page_size=*/2), std::invalid_argument);
+}
+
 TEST_F(DemoTest, GetByIdAnswers404ForAMissingPostAnd400ForABadId) {
   auto missing = call("GET", "/posts/999");
   EXPECT_EQ(missing.status, 404u);
@@ -226,6 +298,8 @@ TEST_F(DemoTest, SchemaTypesTheAnswersTheHandlersDeclare) {
     return controllers.at(controller).at("actions").at(action).at("response");
   };
   auto post = answer("posts", "list").at("properties").at("posts").at("items");
+  EXPECT_EQ(json::serialize(answer("posts", "list").at("properties").at("nextCursor")),
+            R"({"anyOf":[{"type":"integer"},{"type":"null"}]})");
   EXPECT_EQ(str(post.at("properties").at("title").at("type")), "string");
   EXPECT_EQ(str(post.at("properties").at("author").at("properties").at("username").at("type")), "string");
   EXPECT_EQ(answer("posts", "getById"), post);
@@ -345,6 +419,47 @@ TEST_F(DemoTest, ServesTheWebPageAtTheRoot) {
   auto script = igniter::test::fetch(port_, "GET", "/app.js");
   ASSERT_EQ(script.status, 200u);
   EXPECT_NE(script.body.find("EventSource"), std::string::npos);
+}
+
+TEST_F(DemoTest, ThePageIsServedWithABrowserPolicy) {
+  for (std::string path : {"/", "/index.html", "/app.js", "/style.css"}) {
+    auto file = igniter::test::fetch(port_, "GET", path);
+    ASSERT_EQ(file.status, 200u) << path;
+    auto csp = file.header("Content-Security-Policy");
+    // Only the page's own scripts (no inline ones: no 'unsafe-inline'), no plugins, no <base> hijack, and
+    // no framing by anyone (clickjacking), also for browsers that only know X-Frame-Options.
+    for (std::string directive :
+         {"default-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'"})
+      EXPECT_NE(csp.find(directive), std::string::npos) << path << ": " << csp;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+    EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
+    EXPECT_EQ(file.header("X-Frame-Options"), "DENY") << path;
+    EXPECT_EQ(file.header("Referrer-Policy"), "no-referrer") << path;
+    EXPECT_EQ(file.header("X-Content-Type-Options"), "nosniff") << path;
+
+    // A revalidated copy (304) keeps the policy.
+    auto again = igniter::test::fetch(port_, "GET", path, {}, {{"If-None-Match", file.header("ETag")}});
+    EXPECT_EQ(again.status, 304u) << path;
+    EXPECT_EQ(again.header("Content-Security-Policy"), csp) << path;
+    EXPECT_EQ(again.header("X-Frame-Options"), "DENY") << path;
+  }
+  // The page has no inline script for the policy to block: every <script> has a src, no on...= handler.
+  auto page = igniter::test::fetch(port_, "GET", "/");
+  EXPECT_FALSE(std::regex_search(page.body, std::regex("<script(?![^>]*\\ssrc=)"))) << page.body;
+  EXPECT_FALSE(std::regex_search(page.body, std::regex("\\son[a-z]+\\s*=", std::regex::icase))) << page.body;
+}
+
+TEST_F(DemoTest, AnswersCarryingATokenOrAUsersDataAreNotStored) {
+  auto r = call("POST", "/auth/login", R"({"username":"alice"})");
+  ASSERT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("Cache-Control"), "no-store");
+  auto token = str(r.json().at("data").at("token"));
+  auto profile = call("GET", "/users/profile", {}, token);
+  ASSERT_EQ(profile.status, 200u) << profile.body;
+  EXPECT_EQ(profile.header("Cache-Control"), "no-store");
+  auto renamed = call("PATCH", "/users/profile", R"({"name":"Alice"})", token);
+  ASSERT_EQ(renamed.status, 200u) << renamed.body;
+  EXPECT_EQ(renamed.header("Cache-Control"), "no-store");
 }
 
 // ---- realtime ----

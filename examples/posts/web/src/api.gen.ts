@@ -42,7 +42,12 @@ export type PostsGetByIdInput = {
 };
 
 /** Input of `posts.list`. */
-export type PostsListInput = undefined;
+export type PostsListInput = {
+  query?: {
+    limit?: number | null;
+    before?: number | null;
+  };
+} | undefined;
 
 /** Input of `posts.remove`. */
 export type PostsRemoveInput = {
@@ -126,6 +131,7 @@ export interface Responses {
       };
       createdAt: string;
     }>;
+    nextCursor: number | null;
   };
   "posts.remove": {
     deleted: number;

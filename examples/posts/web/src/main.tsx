@@ -1,13 +1,16 @@
 // The posts demo's page: the seed's PostsList and NotificationsBell, a profile editor and a login,
 // on React and @igniter-cpp/client (clients/js). Every call is typed by src/api.gen.ts, which the
 // generator writes from the server's own schema (`npm run gen`).
-import { StrictMode, useCallback, useEffect, useState, type FormEvent } from "react";
+import { StrictMode, useCallback, useEffect, useRef, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import { createClient, IgniterError, IgniterProvider, useRealtimeState } from "@igniter-cpp/client";
 import { basePath, createApi, type Responses } from "./api.gen";
 
 /** A user, as the server answers it (answers are typed from the server's schema). */
 export type User = Responses["users.getProfile"]["user"];
+/** A post, and a page of them (`nextCursor` is the `before` of the next page, null on the last). */
+export type PostPage = Responses["posts.list"];
+export type Post = PostPage["posts"][number];
 
 /**
  * A message of `notifications.stream`: the schema types answers, not what a stream publishes, so the page
@@ -77,18 +80,89 @@ function CreatePost() {
   );
 }
 
+/**
+ * The posts, a page at a time. The newest page is a query that a revalidation of `posts.list` refetches;
+ * the pages "Load more" added are then fetched again in order, each from the fresh `nextCursor` of the
+ * one before (as TanStack Query refetches an infinite query), so a post written or deleted meanwhile is
+ * neither shown twice nor skipped, and a new post appears at the top.
+ */
+function usePostsFeed() {
+  const head = api.posts.list.useQuery();
+  const [older, setOlder] = useState<PostPage | null>(null);  // the pages after the newest, joined
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [olderError, setOlderError] = useState<unknown>(undefined);
+  // How many pages after the newest the reader asked for; the latest fetch wins (`seq`).
+  const wanted = useRef({ pages: 0, seq: 0, refetching: false });
+
+  const fetchOlder = useCallback(async (from: number | null) => {
+    const ref = wanted.current;
+    const seq = ++ref.seq;
+    ref.refetching = true;
+    setLoadingMore(true);
+    try {
+      const joined: PostPage = { posts: [], nextCursor: from };
+      for (let i = 0; i < ref.pages && joined.nextCursor !== null; i += 1) {
+        const page = await api.posts.list.query({ query: { before: joined.nextCursor } });
+        joined.posts.push(...page.posts);
+        joined.nextCursor = page.nextCursor;
+      }
+      if (seq !== ref.seq) return;
+      setOlder(joined);
+      setOlderError(undefined);
+    } catch (error) {
+      if (seq === ref.seq) setOlderError(error);
+    } finally {
+      if (seq === ref.seq) {
+        ref.refetching = false;
+        setLoadingMore(false);
+      }
+    }
+  }, []);
+
+  // The newest page changed (first load or revalidation): the pages after it follow it.
+  const headData = head.data;
+  useEffect(() => {
+    if (headData && wanted.current.pages > 0) void fetchOlder(headData.nextCursor);
+  }, [headData, fetchOlder]);
+
+  const cursor = older ? older.nextCursor : headData?.nextCursor ?? null;
+  const loadMore = useCallback(async () => {
+    const ref = wanted.current;
+    ref.pages += 1;
+    // A refetch of the pages under way would end one page short: start it again with one more.
+    if (ref.refetching || !older) return fetchOlder(headData?.nextCursor ?? null);
+    const seq = ++ref.seq;
+    setLoadingMore(true);
+    try {
+      const page = await api.posts.list.query({ query: { before: cursor } });
+      if (seq !== ref.seq) return;
+      setOlder({ posts: [...older.posts, ...page.posts], nextCursor: page.nextCursor });
+      setOlderError(undefined);
+    } catch (error) {
+      if (seq === ref.seq) setOlderError(error);
+    } finally {
+      if (seq === ref.seq) setLoadingMore(false);
+    }
+  }, [older, cursor, headData, fetchOlder]);
+
+  // While the newest page has been refetched and the rest not yet, a post may be on both: show it once.
+  const seen = new Set(headData?.posts.map((post) => post.id));
+  const posts = headData ? [...headData.posts, ...(older?.posts ?? []).filter((post) => !seen.has(post.id))] : undefined;
+  return { head, posts, hasMore: cursor !== null, loadMore, loadingMore, olderError };
+}
+
 /** The seed's PostsList: refetches by itself whenever a mutation revalidates `posts.list`. */
 function PostsList({ user }: { user: User | null }) {
-  const posts = api.posts.list.useQuery();
+  const { head, posts, hasMore, loadMore, loadingMore, olderError } = usePostsFeed();
   const remove = api.posts.remove.useMutation();
   return (
     <section>
       <h2>Posts</h2>
       <ul className="posts" id="posts">
-        {posts.isLoading && <li className="muted">Loading…</li>}
-        {posts.isError && <li className="error">{message(posts.error)}</li>}
-        {posts.data?.posts.length === 0 && <li className="muted">No posts yet.</li>}
-        {posts.data?.posts.map((post) => (
+        {head.isLoading && <li className="muted">Loading…</li>}
+        {head.isError && <li className="error">{message(head.error)}</li>}
+        {posts?.length === 0 && <li className="muted">No posts yet.</li>}
+        {posts?.map((post) => (
           <li key={post.id} data-post-id={post.id}>
             <h3>
               <span className="post-title">{post.title}</span>
@@ -106,6 +180,12 @@ function PostsList({ user }: { user: User | null }) {
           </li>
         ))}
       </ul>
+      {olderError !== undefined && <p className="error">{message(olderError)}</p>}
+      {hasMore && (
+        <button id="load-more" disabled={loadingMore} onClick={() => void loadMore()}>
+          {loadingMore ? "Loading…" : "Load more"}
+        </button>
+      )}
     </section>
   );
 }
