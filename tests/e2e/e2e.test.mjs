@@ -95,6 +95,44 @@ const countFetches = () => {
   };
 };
 
+// Collects in the page what the browser refused under the page's Content-Security-Policy.
+const watchPolicy = () => {
+  window.__violations = [];
+  document.addEventListener('securitypolicyviolation', (e) =>
+    window.__violations.push(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
+};
+
+/** The demo's API from outside any browser: `{status, data}` of an Igniter envelope. */
+async function apiCall(origin, method, path, { body, token } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(`${origin}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const envelope = await response.json();
+  return { status: response.status, data: envelope.data, headers: response.headers };
+}
+
+/** Logs `username` in through the API and writes `count` posts titled `<prefix> <i>`; resolves with the token. */
+async function seedPosts(origin, username, prefix, count) {
+  const { data } = await apiCall(origin, 'POST', '/auth/login', { body: { username } });
+  for (let i = 0; i < count; i += 1)
+    assert.equal((await apiCall(origin, 'POST', '/posts', { body: { title: `${prefix} ${i}` }, token: data.token })).status, 201);
+  return data.token;
+}
+
+/** Every post newest first, as the API pages them (100 at a time). */
+async function allPosts(origin) {
+  const posts = [];
+  let before = null;
+  do {
+    const { status, data } = await apiCall(origin, 'GET', `/posts?limit=100${before === null ? '' : `&before=${before}`}`);
+    assert.equal(status, 200);
+    posts.push(...data.posts);
+    before = data.nextCursor;
+  } while (before !== null);
+  return posts;
+}
+
 const problem = missingPrerequisite();
 
 describe('the posts demo page in Chromium', () => {
@@ -123,7 +161,49 @@ describe('the posts demo page in Chromium', () => {
   const closeAll = async () => {
     while (contexts.length) await contexts.pop().close().catch(() => {});
   };
-  afterEach(closeAll);
+  // What went wrong in the pages of this test, as a reader with the console open would see it: script
+  // errors, what the Content-Security-Policy blocked, requests that failed or were answered 4xx/5xx.
+  // A test that stops the server on purpose sets `failures.allowRequestFailures`.
+  let failures;
+  const resetFailures = () => { failures = { errors: [], requests: [], allowRequestFailures: false }; };
+  resetFailures();
+  /** Records the problems of every page of `context`. */
+  function watchProblems(context) {
+    context.on('weberror', (error) => failures.errors.push(`page error: ${error.error().message}`));
+    context.on('console', (message) => {
+      // "Failed to load resource" lines are the failed requests below; CSP reports come as errors too.
+      if (message.type() === 'error' && !/^Failed to load resource/.test(message.text()))
+        failures.errors.push(`console: ${message.text()}`);
+    });
+    context.on('requestfailed', (request) => {
+      // The stream of a page that navigates or closes is aborted by the browser itself.
+      if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.resourceType() === 'eventsource') return;
+      failures.requests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+    });
+    context.on('response', (response) => {
+      const url = new URL(response.url());
+      // Logged out, the page asks who it is and is told 401: that is how it learns it is logged out.
+      if (response.status() === 401 && url.pathname === '/api/v1/users/profile') return;
+      if (response.status() >= 400) failures.requests.push(`${response.request().method()} ${url.pathname}${url.search}: ${response.status()}`);
+    });
+  }
+  /** The policy violations the pages recorded. */
+  async function violations() {
+    const found = [];
+    for (const context of contexts)
+      for (const page of context.pages()) found.push(...(await page.evaluate(() => window.__violations ?? []).catch(() => [])));
+    return found;
+  }
+  afterEach(async () => {
+    try {
+      failures.errors.push(...(await violations()).map((v) => `Content-Security-Policy: ${v}`));
+      assert.deepEqual(failures.errors, [], 'no script error, console error or policy violation');
+      if (!failures.allowRequestFailures) assert.deepEqual(failures.requests, [], 'no request failed');
+    } finally {
+      await closeAll();
+      resetFailures();
+    }
+  });
 
   after(async () => {
     await closeAll();
@@ -140,6 +220,8 @@ describe('the posts demo page in Chromium', () => {
     const context = await browser.newContext();
     contexts.push(context);
     await context.addInitScript(countFetches);
+    await context.addInitScript(watchPolicy);
+    watchProblems(context);
     watch(context);
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT);
@@ -260,6 +342,7 @@ describe('the posts demo page in Chromium', () => {
     const navigations = [];
     for (const page of [alice, bob]) page.on('framenavigated', (frame) => navigations.push(frame.url()));
 
+    failures.allowRequestFailures = true;  // while the server is down, the pages' requests fail
     assert.equal(await stopServer(server), 0, 'posts exit status on SIGTERM');
     await waitFor('alice\'s page offline', async () => (await alice.textContent('#live-text')) === 'offline');
     await waitFor('bob\'s page offline', async () => (await bob.textContent('#live-text')) === 'offline');
@@ -322,5 +405,87 @@ describe('the posts demo page in Chromium', () => {
     for (const [i, page] of rest.entries())
       await waitFor(`the post in tab ${i} of nine`, async () => (await titles(page)).includes(after));
     await waitFor('one SSE connection on the server for nine tabs', async () => (await sseConnections()) === 1);
+  });
+  /**
+   * Checks, as the reader scrolls: the page shows exactly the `count` newest posts of `origin`, in order.
+   * Resolves with the posts the server has.
+   */
+  async function waitForNewest(page, origin, count, what, timeout) {
+    let expected;
+    await waitFor(what, async () => {
+      expected = (await allPosts(origin)).map((post) => post.title);
+      return JSON.stringify(await titles(page)) === JSON.stringify(expected.slice(0, count));
+    }, timeout);
+    return expected;
+  }
+
+  /** Clicks "Load more" until the button goes away; resolves with how many clicks it took. */
+  async function loadEverything(page, origin) {
+    let clicks = 0;
+    while (await page.isVisible('#load-more')) {
+      const shown = (await titles(page)).length;
+      await page.click('#load-more');
+      clicks += 1;
+      await waitFor('another page', async () => (await titles(page)).length > shown);
+    }
+    const all = await waitForNewest(page, origin, Infinity, 'every post');
+    assert.equal((await titles(page)).length, all.length);
+    return clicks;
+  }
+
+  test('older posts load on demand; a new post appears on top and every loaded post stays', { timeout: TEST_TIMEOUT }, async () => {
+    const erin = await seedPosts(origin, 'erin', `Older post ${Date.now()}`, 45);
+    const dave = await openAs('dave');
+    await waitForNewest(dave, origin, 20, 'the newest page of 20');
+    assert.ok(await dave.isVisible('#load-more'), 'a "Load more" button under the first page');
+    await dave.click('#load-more');
+    await waitForNewest(dave, origin, 40, 'the second page under the first');
+
+    // Written elsewhere: it appears on top, and the 40 already loaded stay (none is pushed out).
+    const title = `On top of two pages ${Date.now()}`;
+    assert.equal((await apiCall(origin, 'POST', '/posts', { body: { title }, token: erin })).status, 201);
+    await waitFor('the new post on top', async () => (await titles(dave))[0] === title, 1000);
+    await waitForNewest(dave, origin, 41, 'the new post above the 40 loaded ones');
+
+    // Deleted elsewhere from the second page: it goes away, the rest stays.
+    const posts = await allPosts(origin);
+    const victim = posts[30];
+    assert.equal((await apiCall(origin, 'DELETE', `/posts/${victim.id}`, { token: erin })).status, 200);
+    await waitFor('the deleted post gone', async () => !(await titles(dave)).includes(victim.title));
+    await waitForNewest(dave, origin, 40, 'the 40 others still there');
+
+    assert.ok(await loadEverything(dave, origin) >= 1);
+    const counts = await calls(dave);
+    assert.ok(counts['GET /api/v1/posts'] >= 3, 'the pages came from the paginated API');
+  });
+
+  test('the plain page (served without the bundle) loads more on demand too, under the same policy', { timeout: TEST_TIMEOUT }, async () => {
+    const plainData = mkdtempSync(path.join(tmpdir(), 'posts-e2e-plain-'));
+    const plainPort = await freePort();
+    const plainOrigin = `http://127.0.0.1:${plainPort}`;
+    const plain = await startServer({ port: plainPort, dataDir: plainData, publicDir: path.join(root, 'examples/posts/public') });
+    try {
+      const token = await seedPosts(plainOrigin, 'frank', 'Plain post', 25);
+      const context = await browser.newContext();
+      contexts.push(context);
+      await context.addInitScript(watchPolicy);
+      watchProblems(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(STEP_TIMEOUT);
+      await page.goto(plainOrigin);
+      await waitForLive(page, 'the plain page live');
+      await waitForNewest(page, plainOrigin, 20, 'the newest page of 20');
+      assert.equal(await loadEverything(page, plainOrigin), 1);
+      const title = `Plain and live ${Date.now()}`;
+      assert.equal((await apiCall(plainOrigin, 'POST', '/posts', { body: { title }, token })).status, 201);
+      await waitFor('the new post on top', async () => (await titles(page))[0] === title, 1000);
+      await waitForNewest(page, plainOrigin, 26, 'the new post above the 25 loaded ones');
+      assert.equal(await page.isVisible('#load-more'), false);
+    } finally {
+      failures.errors.push(...(await violations()).map((v) => `Content-Security-Policy: ${v}`));
+      await closeAll();  // before its server goes
+      assert.equal(await stopServer(plain), 0, 'the plain page\'s server exit status');
+      rmSync(plainData, { recursive: true, force: true });
+    }
   });
 });

@@ -63,51 +63,62 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
-// The posts, a page at a time: the newest page, then the `pages` after it that "Load more" asked for.
-// A revalidation fetches them all again in order, each from the fresh cursor of the one before, so a
-// post written or deleted meanwhile is neither shown twice nor skipped. The latest fetch wins (`seq`).
-const feed = { pages: 0, seq: 0, refetching: false, posts: [], nextCursor: null };
+// The posts, a page at a time: the newest page, then what "Load more" added, down to the oldest post the
+// reader loaded (`floor`). A revalidation fetches them again down to that post, so a post written
+// meanwhile appears at the top and none already shown is skipped, repeated or pushed out. Fetches run one
+// after the other (`queue`).
+const feed = { posts: [], nextCursor: null, floor: null, queue: Promise.resolve(), refetchQueued: false };
 
-const fetchPage = (before) => api('GET', before == null ? '/posts' : `/posts?before=${encodeURIComponent(before)}`);
+function listPosts(before, limit) {
+  const query = new URLSearchParams();
+  if (before != null) query.set('before', before);
+  if (limit != null) query.set('limit', limit);
+  return api('GET', `/posts?${query}`);
+}
 
-async function loadPosts() {
-  const seq = ++feed.seq;
-  feed.refetching = true;
-  try {
-    let page = await fetchPage(null);
+function enqueue(step) {
+  feed.queue = feed.queue.then(step).catch((e) => {
+    $('posts').replaceChildren(el('li', { className: 'error', textContent: describeError(e) }));
+  });
+  return feed.queue;
+}
+
+function loadPosts() {
+  if (feed.refetchQueued) return feed.queue;
+  feed.refetchQueued = true;
+  return enqueue(async () => {
+    feed.refetchQueued = false;
+    let page = await listPosts();
     const posts = [...page.posts];
-    for (let i = 0; i < feed.pages && page.nextCursor !== null; i += 1) {
-      page = await fetchPage(page.nextCursor);
-      posts.push(...page.posts);
+    let cursor = page.nextCursor;
+    // Down to the floor, 100 a request; past it, "Load more" goes on from the floor.
+    while (feed.floor !== null && cursor !== null && cursor > feed.floor) {
+      page = await listPosts(cursor, 100);
+      const kept = page.posts.filter((post) => post.id >= feed.floor);
+      posts.push(...kept);
+      if (kept.length < page.posts.length) {
+        cursor = feed.floor;
+        break;
+      }
+      cursor = page.nextCursor;
     }
-    if (seq !== feed.seq) return;
     feed.posts = posts;
-    feed.nextCursor = page.nextCursor;
+    feed.nextCursor = cursor;
     renderPosts();
-  } catch (e) {
-    if (seq === feed.seq) $('posts').replaceChildren(el('li', { className: 'error', textContent: describeError(e) }));
-  } finally {
-    if (seq === feed.seq) feed.refetching = false;
-  }
+  });
 }
 
 async function loadMore() {
-  feed.pages += 1;
-  // A refetch under way would end one page short: start it again with one more.
-  if (feed.refetching) return loadPosts();
-  const seq = ++feed.seq;
   $('load-more').disabled = true;
-  try {
-    const page = await fetchPage(feed.nextCursor);
-    if (seq !== feed.seq) return;
+  await enqueue(async () => {
+    if (feed.nextCursor === null) return;
+    const page = await listPosts(feed.nextCursor);
+    if (page.posts.length) feed.floor = page.posts[page.posts.length - 1].id;
     feed.posts.push(...page.posts);
     feed.nextCursor = page.nextCursor;
     renderPosts();
-  } catch (e) {
-    if (seq === feed.seq) alert(describeError(e));
-  } finally {
-    $('load-more').disabled = false;
-  }
+  });
+  $('load-more').disabled = false;
 }
 
 function renderPosts() {

@@ -81,73 +81,87 @@ function CreatePost() {
 }
 
 /**
+ * Every post from `from` (a page's nextCursor) down to the post `floor`, 100 a request. Its nextCursor is
+ * where "Load more" goes on: `floor` while older posts remain, null when there are none.
+ */
+async function postsDownTo(from: number | null, floor: number): Promise<PostPage> {
+  const posts: Post[] = [];
+  let cursor = from;
+  while (cursor !== null && cursor > floor) {
+    const page = await api.posts.list.query({ query: { before: cursor, limit: 100 } });
+    const kept = page.posts.filter((post) => post.id >= floor);
+    posts.push(...kept);
+    if (kept.length < page.posts.length) return { posts, nextCursor: floor };
+    cursor = page.nextCursor;
+  }
+  return { posts, nextCursor: cursor };
+}
+
+/**
  * The posts, a page at a time. The newest page is a query that a revalidation of `posts.list` refetches;
- * the pages "Load more" added are then fetched again in order, each from the fresh `nextCursor` of the
- * one before (as TanStack Query refetches an infinite query), so a post written or deleted meanwhile is
- * neither shown twice nor skipped, and a new post appears at the top.
+ * once "Load more" went further, the posts after it are fetched again down to the oldest one the reader
+ * loaded (`floor`), so a post written meanwhile appears at the top and none already shown is skipped,
+ * repeated or pushed out. Loading more and following the newest page run one after the other.
  */
 function usePostsFeed() {
   const head = api.posts.list.useQuery();
-  const [older, setOlder] = useState<PostPage | null>(null);  // the pages after the newest, joined
+  const [older, setOlder] = useState<PostPage | null>(null);  // the posts after the newest page
   const [loadingMore, setLoadingMore] = useState(false);
   const [olderError, setOlderError] = useState<unknown>(undefined);
-  // How many pages after the newest the reader asked for; the latest fetch wins (`seq`).
-  const wanted = useRef({ pages: 0, seq: 0, refetching: false });
+  const feed = useRef({
+    head: undefined as PostPage | undefined,
+    older: null as PostPage | null,
+    floor: null as number | null,  // the id of the oldest post loaded after the newest page
+    queue: Promise.resolve(),
+    refetchQueued: false,
+  }).current;
+  feed.head = head.data;
 
-  const fetchOlder = useCallback(async (from: number | null) => {
-    const ref = wanted.current;
-    const seq = ++ref.seq;
-    ref.refetching = true;
-    setLoadingMore(true);
-    try {
-      const joined: PostPage = { posts: [], nextCursor: from };
-      for (let i = 0; i < ref.pages && joined.nextCursor !== null; i += 1) {
-        const page = await api.posts.list.query({ query: { before: joined.nextCursor } });
-        joined.posts.push(...page.posts);
-        joined.nextCursor = page.nextCursor;
-      }
-      if (seq !== ref.seq) return;
-      setOlder(joined);
-      setOlderError(undefined);
-    } catch (error) {
-      if (seq === ref.seq) setOlderError(error);
-    } finally {
-      if (seq === ref.seq) {
-        ref.refetching = false;
-        setLoadingMore(false);
-      }
-    }
-  }, []);
+  const run = useCallback(
+    (step: () => Promise<PostPage | null>) => {
+      feed.queue = feed.queue.then(async () => {
+        try {
+          const next = await step();
+          if (next === null) return;
+          feed.older = next;
+          setOlder(next);
+          setOlderError(undefined);
+        } catch (error) {
+          setOlderError(error);
+        }
+      });
+      return feed.queue;
+    },
+    [feed],
+  );
 
-  // The newest page changed (first load or revalidation): the pages after it follow it.
-  const headData = head.data;
+  // The newest page changed (a revalidation): what was loaded after it follows.
   useEffect(() => {
-    if (headData && wanted.current.pages > 0) void fetchOlder(headData.nextCursor);
-  }, [headData, fetchOlder]);
+    if (!head.data || feed.floor === null || feed.refetchQueued) return;
+    feed.refetchQueued = true;
+    void run(async () => {
+      feed.refetchQueued = false;
+      const floor = feed.floor;
+      return feed.head && floor !== null ? postsDownTo(feed.head.nextCursor, floor) : null;
+    });
+  }, [head.data, feed, run]);
 
-  const cursor = older ? older.nextCursor : headData?.nextCursor ?? null;
   const loadMore = useCallback(async () => {
-    const ref = wanted.current;
-    ref.pages += 1;
-    // A refetch of the pages under way would end one page short: start it again with one more.
-    if (ref.refetching || !older) return fetchOlder(headData?.nextCursor ?? null);
-    const seq = ++ref.seq;
     setLoadingMore(true);
-    try {
-      const page = await api.posts.list.query({ query: { before: cursor } });
-      if (seq !== ref.seq) return;
-      setOlder({ posts: [...older.posts, ...page.posts], nextCursor: page.nextCursor });
-      setOlderError(undefined);
-    } catch (error) {
-      if (seq === ref.seq) setOlderError(error);
-    } finally {
-      if (seq === ref.seq) setLoadingMore(false);
-    }
-  }, [older, cursor, headData, fetchOlder]);
+    await run(async () => {
+      const from = feed.older ? feed.older.nextCursor : (feed.head?.nextCursor ?? null);
+      if (from === null) return null;
+      const page = await api.posts.list.query({ query: { before: from } });
+      if (page.posts.length > 0) feed.floor = page.posts[page.posts.length - 1].id;
+      return { posts: [...(feed.older?.posts ?? []), ...page.posts], nextCursor: page.nextCursor };
+    });
+    setLoadingMore(false);
+  }, [feed, run]);
 
-  // While the newest page has been refetched and the rest not yet, a post may be on both: show it once.
-  const seen = new Set(headData?.posts.map((post) => post.id));
-  const posts = headData ? [...headData.posts, ...(older?.posts ?? []).filter((post) => !seen.has(post.id))] : undefined;
+  // Between a refetch of the newest page and of the rest, a post may be in both: show it once.
+  const seen = new Set(head.data?.posts.map((post) => post.id));
+  const posts = head.data && [...head.data.posts, ...(older?.posts ?? []).filter((post) => !seen.has(post.id))];
+  const cursor = older ? older.nextCursor : (head.data?.nextCursor ?? null);
   return { head, posts, hasMore: cursor !== null, loadMore, loadingMore, olderError };
 }
 
