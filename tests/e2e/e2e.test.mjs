@@ -2,7 +2,9 @@
 // against the real posts server started here. Two browser contexts (two "browser profiles") log in as
 // different users, and we check what those users would notice: posts, profiles and notifications
 // arriving without reloads, both pages recovering by themselves when the server restarts, and ten tabs
-// of one browser sharing one SSE connection (counted on the server), also after their leader closes.
+// of one browser sharing one SSE connection (counted on the server), also after their leader closes,
+// older posts loading on demand (on this page and on the plain fallback page). Every test fails on a
+// Content-Security-Policy violation, a script or console error, or a failed request.
 //
 // Run: POSTS_SERVER=<path to posts> node --test tests/e2e/e2e.test.mjs   (ctest -L browser does this)
 // Needs scripts/setup-web.sh (npm ci in examples/posts/web) and scripts/setup-js.sh (chromium).
