@@ -52,10 +52,9 @@ BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
 
 // Answers: handlers return these (or declare them with igniter::returns<T>()), so the app's schema types
 // them and the page's generated client knows them.
-// One page of posts, newest first; `nextCursor` is the `before` of the next page, null on the last one.
 struct PostList {
-  std::vector<Post> posts;
-  std::optional<std::int64_t> nextCursor;
+  std::vector<Post> posts;                 // one page, newest first
+  std::optional<std::int64_t> nextCursor;  // the `before` of the next page; null on the last page
 };
 BOOST_DESCRIBE_STRUCT(PostList, (), (posts, nextCursor))
 
@@ -218,7 +217,7 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
       igniter::controller("posts", "/posts")
           // Typed answers: the value is the data of a 200, its type the action's answer in the schema.
           // Keyset pagination: `before` is a post id, so a page never repeats or skips a post because
-          // others were written or deleted meanwhile, and costs the same on the first page and the last.
+          // others were written or deleted meanwhile, and the last page costs what the first one does.
           .query("list", "/",
                  [&db, page_size = options.page_size, max_page_size = options.max_page_size](
                      Ctx&, const Query<ListQuery>& q) {
