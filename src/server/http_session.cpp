@@ -154,8 +154,8 @@ void HttpSession::read_header() {
   // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
   set_deadline(app_.options.idle_timeout);
   socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->state_ != State::reading_header) return self->on_header(ec);
-    self->read_header_now();
+    if (ec) return self->on_header(ec);
+    if (self->state_ == State::reading_header) self->read_header_now();
   });
 }
 
