@@ -181,7 +181,7 @@ void HttpSession::drain() {
 }
 
 void HttpSession::on_header(beast::error_code ec) {
-  if (state_ == State::closed) return;
+  if (state_ == State::closed || state_ == State::lingering) return;
   if (ec) {
     bool partial = parser_->got_some() || buffer_.size() > 0;
     if (timed_out_ && partial) return respond_error(408, "Request headers not received in time");
