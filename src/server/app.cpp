@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -253,7 +254,7 @@ void App::Impl::note_refusal(std::string_view reason, std::uint64_t count) {
               std::to_string(kRefusalLogInterval.count()) + " s)");
 }
 
-bool App::Impl::refuse_with_spare(server::Shard& shard) {
+App::Impl::Shed App::Impl::refuse_with_spare(server::Shard& shard) {
   if (shard.spare_descriptor < 0) {
     // The spare could not be taken back last time; maybe descriptors have been freed since.
     shard.spare_descriptor = open_spare_descriptor();
@@ -261,22 +262,29 @@ bool App::Impl::refuse_with_spare(server::Shard& shard) {
         "out of file descriptors and no spare one: new clients wait (raise RLIMIT_NOFILE or lower "
         "max_connections)",
         0);
-    return false;
+    return Shed::stuck;
   }
   ::close(shard.spare_descriptor);
   shard.spare_descriptor = -1;
   std::uint64_t refused = 0;
+  int accept_error = 0;
   for (; refused < kRefusalsPerPass; ++refused) {
     int fd = ::accept4(shard.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) break;
+    if (fd < 0) {
+      accept_error = errno;
+      break;
+    }
     refuse(fd);
   }
   shard.spare_descriptor = open_spare_descriptor();
-  note_refusal(
-      "out of file descriptors: new connections are answered 503 (raise RLIMIT_NOFILE or lower "
-      "max_connections)",
-      refused);
-  return refused > 0 && shard.spare_descriptor >= 0;
+  if (refused)
+    note_refusal(
+        "out of file descriptors: new connections are answered 503 (raise RLIMIT_NOFILE or lower "
+        "max_connections)",
+        refused);
+  if (shard.spare_descriptor < 0) return Shed::stuck;
+  if (refused == kRefusalsPerPass || accept_error == ECONNABORTED || accept_error == EINTR) return Shed::more;
+  return accept_error == EAGAIN || accept_error == EWOULDBLOCK ? Shed::drained : Shed::stuck;
 }
 
 void App::Impl::accept(server::Shard& shard) {
@@ -294,7 +302,19 @@ void App::Impl::accept(server::Shard& shard) {
     }
     if (ec == asio::error::connection_aborted) return accept(shard);  // the client left first
     if (out_of_descriptors(ec)) {
-      if (refuse_with_spare(shard)) return accept(shard);
+      switch (refuse_with_spare(shard)) {
+        case Shed::more:
+          return accept(shard);
+        case Shed::drained:
+          // accept() fails for want of a descriptor before it looks for a client, so accepting again would
+          // fail at once: wait until a client is there, then go through the spare again.
+          return shard.acceptor.async_wait(tcp::acceptor::wait_read,
+                                           [this, &shard](boost::system::error_code wait_ec) {
+                                             if (!wait_ec && shard.acceptor.is_open()) accept(shard);
+                                           });
+        case Shed::stuck:
+          break;
+      }
     } else {
       note_refusal("accept failed: " + ec.message(), 0);
     }

@@ -102,9 +102,10 @@ struct App::Impl {
   void poll_drain();
   void finish_stop();
   void accept(server::Shard& shard);
-  /// Out of descriptors: frees the spare to accept pending clients, answers them 503, takes it back.
-  /// Returns false when no progress was possible (the caller backs off).
-  bool refuse_with_spare(server::Shard& shard);
+  /// What a pass through the spare descriptor left: no client waiting, more waiting, or no way to proceed.
+  enum class Shed { drained, more, stuck };
+  /// Out of descriptors: frees the spare to accept waiting clients, answers them 503, takes it back.
+  Shed refuse_with_spare(server::Shard& shard);
   /// Counts a refused connection; logs at most one line per interval with the count and `reason`.
   void note_refusal(std::string_view reason, std::uint64_t count = 1);
   void sweep(server::Shard& shard);
