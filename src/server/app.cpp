@@ -1,6 +1,11 @@
 #include "igniter/server/app.hpp"
 
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <cerrno>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -22,9 +27,15 @@ using Clock = std::chrono::steady_clock;
 
 namespace server {
 Shard::Shard(std::size_t index)
-    : index(index), io(1), acceptor(io), sweeper(io), realtime(std::make_unique<RealtimeShard>(io)) {}
+    : index(index),
+      io(1),
+      acceptor(io),
+      sweeper(io),
+      accept_backoff(io),
+      realtime(std::make_unique<RealtimeShard>(io)) {}
 Shard::~Shard() {
   sessions.clear();
+  if (spare_descriptor >= 0) ::close(spare_descriptor);
 }
 }  // namespace server
 
@@ -119,13 +130,28 @@ Response App::Impl::handle(const Action& action, Request& request, const std::st
                                  json::object{{"requestId", request_id}});
 }
 
+namespace {
+
+// Compares a secret in time that depends only on the expected value's length, not on where they differ.
+bool equal_in_constant_time(std::string_view given, std::string_view expected) noexcept {
+  unsigned char difference = given.size() != expected.size() ? 1 : 0;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    difference |= static_cast<unsigned char>((i < given.size() ? given[i] : 0) ^ expected[i]);
+  return difference == 0;
+}
+
+}  // namespace
+
 Response App::Impl::handle_unrouted(const Request& request, const http::RouteMatch& match) {
   if (match.path_known()) {
+    // The SSE endpoint has no HEAD (a stream's head is only known by opening it): 405, docs/realtime.md.
+    auto get = router.match(Method::GET, request.path);
+    bool stream = get.found() && actions[get.route].sse_endpoint;
     std::string allow;
     for (auto method : match.allowed) {
       if (!allow.empty()) allow += ", ";
       allow += to_string(method);
-      if (method == Method::GET) allow += ", HEAD";
+      if (method == Method::GET && !stream) allow += ", HEAD";
     }
     if (request.method == Method::OPTIONS) return Response(204, {}, {}).header("Allow", allow);
     return ResponseBuilder{}
@@ -133,42 +159,170 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
                "Method " + std::string(to_string(request.method)) + " not allowed")
         .header("Allow", allow);
   }
-  if (!options.metrics_path.empty() && request.method == Method::GET && request.path == options.metrics_path)
+  if (!options.metrics_path.empty() && request.method == Method::GET &&
+      request.path == options.metrics_path) {
+    if (!options.metrics_token.empty() &&
+        !equal_in_constant_time(request.bearer_token(), options.metrics_token))
+      return ResponseBuilder{}
+          .unauthorized("Metrics require a bearer token")
+          .header("WWW-Authenticate", "Bearer");
     return Response(200, hub->prometheus_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {
     json::object envelope{{"data", describe()}, {"error", nullptr}};
     return Response::json(200, envelope);
   }
   for (const auto& dir : static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
+  // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
+  std::string_view sent_path = std::string_view(request.target).substr(0, request.target.find('?'));
   return ResponseBuilder{}.not_found("No route for " + std::string(to_string(request.method)) + " " +
-                                     request.path);
+                                     std::string(sent_path));
+}
+
+namespace {
+
+constexpr auto kRefusalLogInterval = std::chrono::seconds(10);
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+constexpr std::uint64_t kRefusalsPerPass = 64;  // clients answered 503 per pass out of descriptors
+
+const std::string& busy_response() {
+  static const std::string response = [] {
+    std::string body =
+        R"({"data":null,"error":{"message":"Too many connections","code":"ERR_SERVICE_UNAVAILABLE"}})";
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+           "X-Content-Type-Options: nosniff\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return response;
+}
+
+// Answers 503 on a connection the server will not serve and closes it, never blocking: the answer fits a
+// fresh socket's send buffer; what the client already sent is discarded first, so that closing does not
+// reset the connection before the client has read the answer.
+void refuse(int fd) {
+  const auto& busy = busy_response();
+  [[maybe_unused]] auto sent = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ::shutdown(fd, SHUT_WR);
+  char scratch[4096];
+  for (int i = 0; i < 4 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
+  }
+  ::close(fd);
+}
+
+int open_spare_descriptor() {
+  return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+// Raises the soft RLIMIT_NOFILE to the hard one (every connection is a descriptor); returns the limit
+// in force, 0 when unknown.
+std::size_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised{limit.rlim_max, limit.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = limit.rlim_max;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return std::size_t{1} << 20;
+  return static_cast<std::size_t>(limit.rlim_cur);
+}
+
+// Descriptors kept for what is not a client connection (event loops, files being served, Redis, logs) when
+// max_connections is derived: a tenth of the limit, at least 64 (half of a limit of 128 or less).
+std::size_t descriptor_reserve(std::size_t descriptor_limit) noexcept {
+  if (descriptor_limit <= 128) return descriptor_limit / 2;
+  return std::max<std::size_t>(64, descriptor_limit / 10);
+}
+
+}  // namespace
+
+void App::Impl::note_refusal(std::string_view reason, std::uint64_t count) {
+  refusals.fetch_add(count, std::memory_order_relaxed);
+  auto now = Clock::now().time_since_epoch().count();
+  auto due = refusal_log_due.load(std::memory_order_relaxed);
+  if (now < due) return;
+  auto next = now + std::chrono::duration_cast<Clock::duration>(kRefusalLogInterval).count();
+  if (!refusal_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
+  auto refused = refusals.exchange(0, std::memory_order_relaxed);
+  logger.warn(std::string(reason) + "; " + std::to_string(refused) +
+              " connection(s) refused with 503 since the last such line (logged at most every " +
+              std::to_string(kRefusalLogInterval.count()) + " s)");
+}
+
+App::Impl::Shed App::Impl::refuse_with_spare(server::Shard& shard) {
+  if (shard.spare_descriptor < 0) {
+    // The spare could not be taken back last time; maybe descriptors have been freed since.
+    shard.spare_descriptor = open_spare_descriptor();
+    note_refusal(
+        "out of file descriptors and no spare one: new clients wait (raise RLIMIT_NOFILE or lower "
+        "max_connections)",
+        0);
+    return Shed::stuck;
+  }
+  ::close(shard.spare_descriptor);
+  shard.spare_descriptor = -1;
+  std::uint64_t refused = 0;
+  int accept_error = 0;
+  for (; refused < kRefusalsPerPass; ++refused) {
+    int fd = ::accept4(shard.acceptor.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      accept_error = errno;
+      break;
+    }
+    refuse(fd);
+  }
+  shard.spare_descriptor = open_spare_descriptor();
+  if (refused)
+    note_refusal(
+        "out of file descriptors: new connections are answered 503 (raise RLIMIT_NOFILE or lower "
+        "max_connections)",
+        refused);
+  if (shard.spare_descriptor < 0) return Shed::stuck;
+  if (refused == kRefusalsPerPass || accept_error == ECONNABORTED || accept_error == EINTR) return Shed::more;
+  return accept_error == EAGAIN || accept_error == EWOULDBLOCK ? Shed::drained : Shed::stuck;
 }
 
 void App::Impl::accept(server::Shard& shard) {
   shard.acceptor.async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !shard.acceptor.is_open()) return;
     if (!ec) {
-      if (connections.fetch_add(1, std::memory_order_relaxed) >= options.max_connections) {
+      if (connections.fetch_add(1, std::memory_order_relaxed) >= connection_limit) {
         connections.fetch_sub(1, std::memory_order_relaxed);
-        static const std::string kBusy = [] {
-          std::string body =
-              R"({"data":null,"error":{"message":"Too many connections","code":"ERR_SERVICE_UNAVAILABLE"}})";
-          return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                 "Retry-After: 1\r\nContent-Length: " +
-                 std::to_string(body.size()) + "\r\n\r\n" + body;
-        }();
-        boost::system::error_code ignored;
-        socket.non_blocking(true, ignored);
-        socket.write_some(asio::buffer(kBusy), ignored);  // best effort; the socket buffer is empty
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        refuse(socket.release());
+        note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
       } else {
         std::make_shared<server::HttpSession>(*this, shard, std::move(socket))->start();
       }
-    } else {
-      logger.warn(std::string("accept failed: ") + ec.message());
+      return accept(shard);
     }
-    accept(shard);
+    if (ec == asio::error::connection_aborted) return accept(shard);  // the client left first
+    if (out_of_descriptors(ec)) {
+      switch (refuse_with_spare(shard)) {
+        case Shed::more:
+          return accept(shard);
+        case Shed::drained:
+          // accept() fails for want of a descriptor before it looks for a client, so accepting again would
+          // fail at once: wait until a client is there, then go through the spare again.
+          return shard.acceptor.async_wait(tcp::acceptor::wait_read,
+                                           [this, &shard](boost::system::error_code wait_ec) {
+                                             if (!wait_ec && shard.acceptor.is_open()) accept(shard);
+                                           });
+        case Shed::stuck:
+          break;
+      }
+    } else {
+      note_refusal("accept failed: " + ec.message(), 0);
+    }
+    // Accepting again at once would fail again at once (a busy loop): wait a little.
+    shard.accept_backoff.expires_after(kAcceptBackoff);
+    shard.accept_backoff.async_wait([this, &shard](boost::system::error_code wait_ec) {
+      if (!wait_ec && shard.acceptor.is_open()) accept(shard);
+    });
   });
 }
 
@@ -215,6 +369,14 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   unsigned io_threads =
       options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   if (options.worker_threads) workers.emplace(options.worker_threads);
+  auto descriptors = raise_descriptor_limit();
+  std::size_t affordable = descriptors ? descriptors - descriptor_reserve(descriptors) : 10000;
+  connection_limit = options.max_connections ? options.max_connections : affordable;
+  if (options.max_connections > affordable)
+    logger.warn("max_connections (" + std::to_string(options.max_connections) +
+                ") is more than RLIMIT_NOFILE (" + std::to_string(descriptors) + ") affords; past about " +
+                std::to_string(affordable) +
+                " connections, new ones are answered 503 for want of descriptors");
 
   auto address = asio::ip::make_address(host);
   shards.clear();
@@ -234,6 +396,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   }
   for (auto& shard : shards) {
     shard->date = http_date();
+    shard->spare_descriptor = open_spare_descriptor();
     accept(*shard);
     sweep(*shard);
   }
@@ -249,7 +412,8 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   }
   for (auto& shard : shards) shard->thread = std::thread([&io = shard->io] { io.run(); });
   logger.info("listening on http://" + host + ":" + std::to_string(bound_port) + " with " +
-              std::to_string(io_threads) + " I/O threads");
+              std::to_string(io_threads) + " I/O threads, up to " + std::to_string(connection_limit) +
+              " connections");
 }
 
 void App::Impl::begin_stop() {
@@ -260,6 +424,7 @@ void App::Impl::begin_stop() {
     asio::post(shard->io, [&shard = *shard] {
       boost::system::error_code ignored;
       shard.acceptor.close(ignored);
+      shard.accept_backoff.cancel();
       std::vector<std::shared_ptr<server::HttpSession>> sessions;
       for (auto& session : shard.sessions) sessions.push_back(session.shared_from_this());
       for (auto& session : sessions) session->drain();

@@ -38,6 +38,9 @@ struct Shard {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::steady_timer sweeper;  ///< Ticks to expire timeouts of every session (one timer per shard).
+  boost::asio::steady_timer accept_backoff;  ///< Delays the next accept after a failure (no busy loop).
+  int spare_descriptor = -1;  ///< Held open (/dev/null) so that, out of descriptors, one can still be
+                              ///< freed to accept a client, answer 503 and close.
   SessionList sessions;
   std::string date;  ///< The HTTP Date header value, refreshed by the sweeper.
   std::unique_ptr<RealtimeShard> realtime;
@@ -68,6 +71,9 @@ struct App::Impl {
   std::optional<boost::asio::thread_pool> workers;
   std::optional<boost::asio::signal_set> signals;
   std::atomic<std::size_t> connections{0};
+  std::size_t connection_limit = 0;  // options.max_connections, or derived from RLIMIT_NOFILE at start
+  std::atomic<std::int64_t> refusal_log_due{0};  // steady-clock ns: refusals are logged once per interval
+  std::atomic<std::uint64_t> refusals{0};        // connections refused since the last such line
   std::atomic<std::uint64_t> next_request{0};
   std::atomic<bool> draining{false};
   std::atomic<bool> running{false};
@@ -96,6 +102,12 @@ struct App::Impl {
   void poll_drain();
   void finish_stop();
   void accept(server::Shard& shard);
+  /// What a pass through the spare descriptor left: no client waiting, more waiting, or no way to proceed.
+  enum class Shed { drained, more, stuck };
+  /// Out of descriptors: frees the spare to accept waiting clients, answers them 503, takes it back.
+  Shed refuse_with_spare(server::Shard& shard);
+  /// Counts a refused connection; logs at most one line per interval with the count and `reason`.
+  void note_refusal(std::string_view reason, std::uint64_t count = 1);
   void sweep(server::Shard& shard);
 };
 

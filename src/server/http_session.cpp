@@ -1,6 +1,7 @@
 #include "server/http_session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
@@ -9,6 +10,8 @@
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 namespace igniter::server {
 
@@ -17,8 +20,107 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// Room in the read buffer past max_header_bytes: a header at the limit plus the start of what follows it.
+// Nothing a client sends is kept in the buffer beyond this: chunk-size lines and trailers must fit in it.
+constexpr std::size_t kReadSlack = 4096;
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9112 §6: the answer a request's Transfer-Encoding calls for before its body is read, or 0 when
+// its framing is sound. A final coding other than `chunked` leaves the body's length unknown (400, and
+// the connection must close, else the body would be read as the next request); `chunked` after another
+// coding is valid HTTP, but this server decodes no other coding (501). HTTP/1.0 has no transfer codings
+// and a Content-Length beside one is a smuggling attempt (400). Beast catches some of this, not all.
+unsigned check_transfer_encoding(const http::request_parser<http::string_body>::value_type& head) {
+  auto fields = head.equal_range(http::field::transfer_encoding);
+  if (fields.first == fields.second) return 0;
+  if (head.version() < 11 || head.count(http::field::content_length)) return 400;
+  std::vector<std::string_view> codings;
+  for (auto field = fields.first; field != fields.second; ++field) {
+    std::string_view value(field->value().data(), field->value().size());
+    while (!value.empty()) {
+      auto comma = value.find(',');
+      codings.push_back(trim(value.substr(0, comma)));
+      value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    }
+  }
+  std::size_t chunked = 0;
+  for (auto coding : codings) chunked += iequals(coding, "chunked") ? 1 : 0;
+  if (codings.empty() || !iequals(codings.back(), "chunked") || chunked > 1) return 400;
+  return codings.size() > 1 ? 501 : 0;
+}
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view text) noexcept {
+  auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  auto* end = s + text.size();
+  while (s < end) {
+    if (*s < 0x80) {
+      ++s;
+      continue;
+    }
+    std::size_t length = *s >= 0xC2 && *s <= 0xDF   ? 2
+                         : *s >= 0xE0 && *s <= 0xEF ? 3
+                         : *s >= 0xF0 && *s <= 0xF4 ? 4
+                                                    : 0;
+    if (length == 0 || static_cast<std::size_t>(end - s) < length) return false;
+    unsigned char low = 0x80, high = 0xBF;
+    if (*s == 0xE0) low = 0xA0;
+    if (*s == 0xED) high = 0x9F;
+    if (*s == 0xF0) low = 0x90;
+    if (*s == 0xF4) high = 0x8F;
+    if (s[1] < low || s[1] > high) return false;
+    for (std::size_t i = 2; i < length; ++i)
+      if ((s[i] & 0xC0) != 0x80) return false;
+    s += length;
+  }
+  return true;
+}
+
+// Replaces every byte that is not part of well-formed UTF-8 with U+FFFD. In serialized JSON such bytes
+// can only be inside strings (its syntax is ASCII), so the result is still the same JSON, now valid.
+std::string to_valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  while (!text.empty()) {
+    std::size_t good = 0;
+    // The longest valid prefix, one sequence at a time.
+    while (good < text.size()) {
+      auto byte = static_cast<unsigned char>(text[good]);
+      std::size_t length = byte < 0x80                    ? 1
+                           : byte >= 0xC2 && byte <= 0xDF ? 2
+                           : byte >= 0xE0 && byte <= 0xEF ? 3
+                                                          : 4;
+      if (good + length > text.size() || !valid_utf8(text.substr(good, length))) break;
+      good += length;
+    }
+    out.append(text.substr(0, good));
+    if (good == text.size()) break;
+    out.append("\xEF\xBF\xBD");
+    text.remove_prefix(good + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
 HttpSession::HttpSession(App::Impl& app, Shard& shard, asio::ip::tcp::socket socket)
-    : app_(app), shard_(shard), socket_(std::move(socket)) {
+    : app_(app),
+      shard_(shard),
+      socket_(std::move(socket)),
+      buffer_(app.options.max_header_bytes + kReadSlack) {
+  // Chunk extensions are skipped, but a client could send any number of them: they count against the
+  // header limit, per request.
+  on_chunk_header_ = [this](std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
+    chunk_extension_bytes_ += extensions.size();
+    if (chunk_extension_bytes_ > app_.options.max_header_bytes) ec = http::error::bad_chunk_extension;
+  };
   shard_.sessions.push_back(*this);
 }
 
@@ -45,7 +147,20 @@ void HttpSession::read_header() {
   parser_->header_limit(static_cast<std::uint32_t>(app_.options.max_header_bytes));
   // The real limit depends on the action, known once the headers are in (on_header sets it).
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  set_deadline(first_request_ ? app_.options.header_timeout : app_.options.idle_timeout);
+  chunk_extension_bytes_ = 0;
+  parser_->on_chunk_header(on_chunk_header_);
+  if (first_request_ || buffer_.size() > 0) return read_header_now();
+  // Between requests the idle timeout runs; once the next request's first bytes arrive, its header
+  // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
+  set_deadline(app_.options.idle_timeout);
+  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) return self->on_header(ec);
+    if (self->state_ == State::reading_header) self->read_header_now();
+  });
+}
+
+void HttpSession::read_header_now() {
+  set_deadline(app_.options.header_timeout);
   http::async_read_header(
       socket_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -66,10 +181,12 @@ void HttpSession::drain() {
 }
 
 void HttpSession::on_header(beast::error_code ec) {
+  if (state_ == State::closed || state_ == State::lingering) return;
   if (ec) {
     bool partial = parser_->got_some() || buffer_.size() > 0;
     if (timed_out_ && partial) return respond_error(408, "Request headers not received in time");
-    if (ec == http::error::header_limit) return respond_error(431, "Request headers too large");
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+      return respond_error(431, "Request headers too large");
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::eof ||
         ec == asio::error::connection_reset || !partial)
       return close();
@@ -85,6 +202,15 @@ void HttpSession::on_header(beast::error_code ec) {
   request_.target.assign(head.target().data(), head.target().size());
   for (const auto& field : head)
     request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+
+  // Framing first: whatever the answer, a request whose body cannot be delimited closes the connection.
+  if (auto status = check_transfer_encoding(head); status == 400)
+    return respond_error(400, "Invalid Transfer-Encoding");
+  else if (status)
+    return respond_error(status, "Transfer codings other than chunked are not supported");
+  // RFC 9112 §3.2: exactly one Host in HTTP/1.1 (HTTP/1.0 may leave it out), never two.
+  if (auto hosts = head.count(http::field::host); hosts > 1 || (hosts == 0 && head.version() >= 11))
+    return respond_error(400, hosts ? "More than one Host header" : "Missing Host header");
   if (!method) return respond_error(501, "Method not implemented");
   request_.method = *method;
 
@@ -106,6 +232,15 @@ void HttpSession::on_header(beast::error_code ec) {
     app_.hub->open(shard_, std::move(socket_), std::move(request_), std::move(request_id_));
     return;
   }
+  if (action_ && action_->sse_endpoint) {
+    // HEAD: a stream's head (200 or a 400 for bad channels) is only known by opening it (docs/realtime.md).
+    if (!parser_->is_done()) keep_alive = false;  // its body, if any, is not read
+    linger_ = !keep_alive;
+    return respond(ResponseBuilder{}
+                       .error(405, "ERR_METHOD_NOT_ALLOWED", "The stream endpoint answers GET only")
+                       .header("Allow", "GET"),
+                   keep_alive);
+  }
 
   std::size_t limit = app_.options.max_body_bytes;
   if (action_ && action_->options.max_body_bytes) limit = action_->options.max_body_bytes;
@@ -121,13 +256,23 @@ void HttpSession::on_header(beast::error_code ec) {
   }
 
   if (parser_->is_done()) return on_body({});
-  if (iequals(request_.header("expect"), "100-continue")) {
-    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    beast::error_code ignored;
-    asio::write(socket_, asio::buffer(kContinue), ignored);  // 25 bytes on a fresh connection: never blocks.
-  }
   state_ = State::reading_body;
   set_deadline(app_.options.body_timeout);
+  // A client that sent its body with its header does not wait for 100 Continue (RFC 9110 §10.1.1 lets us
+  // omit it). The interim answer is written asynchronously: a client that does not read must not block
+  // this thread (every connection of the shard would wait with it).
+  if (head.version() >= 11 && buffer_.size() == 0 && iequals(request_.header("expect"), "100-continue")) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    return asio::async_write(socket_, asio::buffer(kContinue),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->close();
+                               self->read_body();
+                             });
+  }
+  read_body();
+}
+
+void HttpSession::read_body() {
   http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
@@ -136,6 +281,8 @@ void HttpSession::on_body(beast::error_code ec) {
   if (ec) {
     if (timed_out_) return respond_error(408, "Request body not received in time");
     if (ec == http::error::body_limit) return respond_error(413, "Request body too large");
+    if (ec == http::error::buffer_overflow) return respond_error(400, "Chunk size line or trailer too long");
+    if (ec == http::error::bad_chunk_extension) return respond_error(400, "Chunk extensions too long");
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
         ec == asio::error::operation_aborted)
       return close();
@@ -188,9 +335,15 @@ void HttpSession::respond(Response response, bool keep_alive) {
   message.set(http::field::date, shard_.date);
   if (!response.content_type().empty()) message.set(http::field::content_type, response.content_type());
   for (const auto& [name, value] : response.headers()) message.insert(name, value);
+  // Browsers must take every answer for what its Content-Type says (no JSON sniffed into HTML).
+  if (message.find("X-Content-Type-Options") == message.end())
+    message.set("X-Content-Type-Options", "nosniff");
   message.set("X-Request-Id", request_id_);
   message.keep_alive(keep_alive);
   message.body() = std::move(response).body();
+  // JSON is declared UTF-8: bytes that are not (a path or a header echoed in a message) become U+FFFD.
+  if (response.content_type().rfind("application/json", 0) == 0 && !valid_utf8(message.body()))
+    message.body() = to_valid_utf8(message.body());
   message.prepare_payload();
 
   if (app_.logger.enabled(LogLevel::info) && !request_.target.empty()) {

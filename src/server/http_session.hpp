@@ -7,6 +7,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -30,11 +31,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   enum class State : std::uint8_t { reading_header, reading_body, handling, writing, lingering, closed };
 
   void read_header();
+  void read_header_now();
   void on_header(boost::beast::error_code ec);
+  void read_body();
   void on_body(boost::beast::error_code ec);
   void run_action(const Action& action, Request request);
   void respond(Response response, bool keep_alive);
   void respond_error(unsigned status, std::string_view message, bool keep_alive = false);
+  /// Answers `status` with `code` and closes: for requests whose body, if any, is not read.
+  void reject(unsigned status, std::string_view code, std::string_view message);
   void on_written(boost::beast::error_code ec, bool keep_alive);
   void close();
   void linger();
@@ -44,8 +49,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   App::Impl& app_;
   Shard& shard_;
   boost::asio::ip::tcp::socket socket_;
-  boost::beast::flat_buffer buffer_;
+  boost::beast::flat_buffer buffer_;  // bounded: no line (request, header, chunk size, trailer) grows it
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::size_t chunk_extension_bytes_ = 0;  // of the current request, bounded by max_header_bytes
+  std::function<void(std::uint64_t, boost::beast::string_view, boost::beast::error_code&)> on_chunk_header_;
   Request request_;
   const Action* action_ = nullptr;
   std::chrono::steady_clock::time_point started_;

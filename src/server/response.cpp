@@ -106,8 +106,14 @@ std::string_view error_code_for(unsigned status) noexcept {
       return "ERR_UNSUPPORTED_MEDIA_TYPE";
     case 422:
       return "ERR_UNPROCESSABLE_ENTITY";
+    case 429:
+      return "ERR_TOO_MANY_REQUESTS";
     case 431:
       return "ERR_HEADERS_TOO_LARGE";
+    case 500:
+      return "ERR_INTERNAL_SERVER_ERROR";
+    case 501:
+      return "ERR_NOT_IMPLEMENTED";
     case 503:
       return "ERR_SERVICE_UNAVAILABLE";
     default:

@@ -32,7 +32,8 @@ struct AppOptions {
                                                      ///< handlers on the I/O threads.
   std::size_t max_body_bytes = 1 << 20;              ///< Request body limit (413 past it); per action too.
   std::size_t max_header_bytes = 16 * 1024;          ///< Request line + headers limit (431 past it).
-  std::size_t max_connections = 10000;               ///< Open connections; past it new ones get 503.
+  std::size_t max_connections = 0;                   ///< Open connections (503 past it); 0 = derived from
+                                                     ///< RLIMIT_NOFILE minus a reserve (docs/guide.md).
   std::chrono::milliseconds header_timeout{10'000};  ///< Time to receive a request's headers (408 past it).
   std::chrono::milliseconds body_timeout{30'000};    ///< Time to receive a request's body (408 past it).
   std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive connection idle limit.
@@ -42,6 +43,7 @@ struct AppOptions {
   std::shared_ptr<store::Store> store;    ///< Cache and messaging; null = in-process memory store.
   realtime::RealtimeOptions realtime;     ///< SSE endpoint, keepalive, history, backpressure.
   std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
+  std::string metrics_token;              ///< When set, metrics_path requires `Authorization: Bearer <it>`.
 };
 
 /// Settings of a static file directory.
