@@ -153,7 +153,8 @@ TEST_F(RedisStoreTest, CallsFailFastWhileRedisIsDownAndWorkAgainAfterItRestarts)
   server.stop();
   // A call racing the store's discovery of the outage was written to a dying socket: it fails with
   // timeout (it may have run), not unavailable (never sent). Once both connections know, calls fail fast.
-  ASSERT_TRUE(eventually([&] { return !store->connected() && store->has("k").error() == errc::unavailable; }));
+  ASSERT_TRUE(
+      eventually([&] { return !store->connected() && store->has("k").error() == errc::unavailable; }));
   auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(store->get("k").error(), errc::unavailable);
   EXPECT_EQ(store->set("k", 2).error(), errc::unavailable);

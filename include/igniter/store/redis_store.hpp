@@ -106,6 +106,8 @@ class RedisStore final : public Store {
   std::string key(std::string_view name) const;
   /// The endpoint this store connects to.
   const RedisEndpoint& endpoint() const noexcept;
+  /// The options this store was opened with.
+  const StoreOptions& options() const noexcept;
 
  private:
   struct Impl;  // the connections and the I/O thread: hiredis and Asio stay out of this header

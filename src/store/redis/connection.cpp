@@ -192,7 +192,8 @@ std::uint64_t Connection::enqueue(const std::vector<std::string>& args, std::vec
 }
 
 bool Connection::withdraw(std::uint64_t ticket, std::error_code error) {
-  auto queued = std::find_if(queued_.begin(), queued_.end(), [ticket](auto& q) { return q.ticket == ticket; });
+  auto queued =
+      std::find_if(queued_.begin(), queued_.end(), [ticket](auto& q) { return q.ticket == ticket; });
   if (queued == queued_.end()) return false;
   queued_.erase(queued);
   std::vector<ReplyHandler> handlers;
@@ -237,7 +238,8 @@ void Connection::read() {
         if (generation != self->generation_) return;
         if (ec) return self->fail(errc::unavailable, errc::timeout);
         self->last_traffic_ = Clock::now();
-        if (auto error = self->reader_->feed(self->read_buffer_.data(), size)) return self->fail(error, error);
+        if (auto error = self->reader_->feed(self->read_buffer_.data(), size))
+          return self->fail(error, error);
         for (;;) {
           auto reply = self->reader_->next();
           if (!reply) return self->fail(reply.error(), reply.error());

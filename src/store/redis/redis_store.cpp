@@ -560,4 +560,8 @@ const RedisEndpoint& RedisStore::endpoint() const noexcept {
   return impl_->endpoint;
 }
 
+const StoreOptions& RedisStore::options() const noexcept {
+  return impl_->options;
+}
+
 }  // namespace igniter::store

@@ -36,7 +36,8 @@ Reply* slot(const redisReadTask* task) {
     return new (std::nothrow) Reply;
   }
   auto* parent = static_cast<Reply*>(task->parent->obj);
-  if (!parent || task->idx < 0 || static_cast<std::size_t>(task->idx) >= parent->elements.size()) return nullptr;
+  if (!parent || task->idx < 0 || static_cast<std::size_t>(task->idx) >= parent->elements.size())
+    return nullptr;
   return &parent->elements[static_cast<std::size_t>(task->idx)];
 }
 
@@ -68,7 +69,8 @@ void* create_string(const redisReadTask* task, char* text, std::size_t length) {
 void* create_array(const redisReadTask* task, int count) {
   auto* budget = static_cast<Budget*>(task->privdata);
   // Charged before anything is allocated: an announced count we would not accept costs nothing.
-  if (count < 0 || static_cast<std::size_t>(count) > std::numeric_limits<std::size_t>::max() / kReplyElementCost ||
+  if (count < 0 ||
+      static_cast<std::size_t>(count) > std::numeric_limits<std::size_t>::max() / kReplyElementCost ||
       !budget->charge(static_cast<std::size_t>(count) * kReplyElementCost)) {
     return nullptr;
   }
@@ -148,7 +150,8 @@ Result<std::optional<Reply>> ReplyReader::next() {
   if (error_) return error_;
   void* raw = nullptr;
   if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
-    return error_ = budget_->exceeded ? std::error_code(errc::reply_too_large) : std::error_code(errc::protocol);
+    return error_ =
+               budget_->exceeded ? std::error_code(errc::reply_too_large) : std::error_code(errc::protocol);
   }
   if (!raw) {
     if (auto error = check_buffered()) return error;
