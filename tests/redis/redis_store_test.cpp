@@ -232,6 +232,25 @@ TEST_F(RedisStoreTest, CallsTimeOutWhileRedisDoesNotAnswerAndRecoverAfterwards) 
   EXPECT_TRUE(store->set("k", 1).ok());
 }
 
+TEST_F(RedisStoreTest, ACommandStillQueuedWhenItsCallerGivesUpIsNeverSent) {
+  auto store = open_or_fail(server.url(), quick_options());  // timeout 1 s
+  ASSERT_TRUE(store);
+  server.pause();
+  // A write larger than the sockets' buffers stalls, so the next command waits behind it, unsent.
+  std::vector<std::string> big{"SET", "big", std::string(24 * 1024 * 1024, 'x')};
+  std::thread writer([&] {
+    EXPECT_EQ(store->command(std::move(big)).error(), errc::timeout)
+        << "written in part: it may have run, as far as the store can tell";
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(store->set("queued", 1).error(), errc::unavailable) << "never sent: it will never run";
+  writer.join();
+  server.resume();
+  Result<std::optional<json::value>> queued = errc::unavailable;
+  ASSERT_TRUE(eventually([&] { return (queued = store->get("queued")).ok(); }));
+  EXPECT_FALSE(queued->has_value());
+}
+
 TEST_F(RedisStoreTest, CallsFromManyThreadsAtOnceAllGetTheirOwnReplies) {
   auto store = open_or_fail(server.url());
   ASSERT_TRUE(store);
