@@ -220,6 +220,19 @@ TEST(ClusterStream, MalformedXreadRepliesReopenTheReaderAndTheStreamGoesOn) {
   EXPECT_GE(redis.connections(), 4 + 2 * 3 + 1);
 }
 
+TEST(ClusterStream, AnEpochThatIsNotOneIsRefusedAtOpen) {
+  for (std::string epoch :
+       {bulk("zzzzzzzzzzzzzzzzzzzz"), bulk(""), bulk("ABC"), std::string("*0\r\n"), std::string(":5\r\n")}) {
+    FakeRedis redis([&](const FakeCommand& command) {
+      return command[0] == "GET" ? FakeAnswer{epoch} : FakeRedis::usual(command);
+    });
+    Logger logger(LogLevel::off);
+    auto store = store::RedisStore::open(redis.url(), quick());
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ(Cluster::open(*store, 100, logger).error(), store::errc::protocol) << epoch;
+  }
+}
+
 TEST(ClusterPublish, APublishThatTimedOutIsNeverDeliveredLater) {
   if (!store::testing::RedisServer::installed()) GTEST_SKIP() << "redis-server is not installed";
   store::testing::RedisServer redis;
