@@ -1,8 +1,7 @@
 #include "server/cluster.hpp"
 
-#include <charconv>
+#include <random>
 
-#include "igniter/json/json.hpp"
 #include "realtime/frame.hpp"
 #include "realtime/history.hpp"
 
@@ -11,8 +10,65 @@ namespace igniter::server {
 namespace {
 
 using Reply = store::Reply;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// Entries per XREAD and per XRANGE page; halved (down to 1) while replies exceed max_reply_bytes.
+constexpr std::size_t kReadCount = 1000;
+// How long a fence outlives the publish it stops: far longer than any connection stays buffered.
+constexpr auto kFenceTtl = 1h;
+// How long publish() waits for the command connection to come back to fence a publish.
+constexpr auto kFenceWait = 2s;
+// Added to "how long ago" a publish was sent when the fence looks for it: covers the difference between
+// the publish's and the fence's trip to Redis (looking further back only costs a longer scan).
+constexpr auto kFenceMargin = 1s;
+// Publishes of unknown outcome remembered for a later fence; beyond, the oldest are forgotten (logged).
+constexpr std::size_t kMaxUnknown = 1000;
+
+// The publish: refused once a fence for its token exists, so that a publish that arrives late (held in a
+// socket buffer while we gave up) can never run after we told the caller it failed.
+constexpr const char* kPublishScript = R"lua(
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 'u', ARGV[3])
+)lua";
+
+// The fence: set first (atomically with the search, as scripts are), then look for the entry among those
+// added since the publish was sent (ARGV[3] ms ago): its id if it ran, nil if it never will.
+constexpr const char* kFenceScript = R"lua(
+redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
+local now = redis.call('TIME')
+local since = math.max(0, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3]))
+local entries = redis.call('XRANGE', KEYS[1], string.format('%d', since), '+')
+for _, entry in ipairs(entries) do
+  local fields = entry[2]
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'u' and fields[i + 1] == ARGV[2] then return entry[1] end
+  end
+end
+return false
+)lua";
+
+// The cluster-wide resync, once: when the stream already holds a resync added after the latest miss it
+// must cover (ARGV[3] ms ago; -1: any resync in the stream, for a loss of the stream itself), that one
+// serves every process, and no second one is added.
+constexpr const char* kResyncScript = R"lua(
+local start = '-'
+if tonumber(ARGV[3]) >= 0 then
+  local now = redis.call('TIME')
+  start = string.format('%d', math.max(0, tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])))
+end
+local recent = redis.call('XREVRANGE', KEYS[1], '+', start, 'COUNT', 1000)
+for _, entry in ipairs(recent) do
+  local fields = entry[2]
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'k' and fields[i + 1] == 'resync' then return entry[1] end
+  end
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 'k', 'resync')
+)lua";
 
 std::uint64_t parse_base36(std::string_view text) {
+  if (text.empty() || text.size() > 12) return 0;  // 36^12 < 2^64: no overflow
   std::uint64_t value = 0;
   for (char c : text) {
     int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
@@ -32,57 +88,34 @@ std::string to_base36(std::uint64_t value) {
   return out;
 }
 
-std::int64_t to_millis(std::chrono::system_clock::time_point time) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+// 128 random bits in hex: names one publish for its fence.
+std::string random_token() {
+  thread_local std::mt19937_64 generator{[] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string token;
+  for (int word = 0; word < 2; ++word) {
+    auto bits = generator();
+    for (int i = 0; i < 16; ++i, bits >>= 4) token += kHex[bits & 0xf];
+  }
+  return token;
 }
 
-// Events travel as one JSON field: {"c":channel,"t":type,"s":[scopes],"d":data,"ts":millis}.
-std::string encode(const realtime::Event& event) {
-  json::array scopes;
-  for (const auto& s : event.scopes) scopes.emplace_back(s);
-  return json::stringify(json::object{{"c", event.channel},
-                                      {"t", event.type},
-                                      {"s", std::move(scopes)},
-                                      {"d", event.data},
-                                      {"ts", to_millis(event.time)}});
-}
-
-std::optional<realtime::Event> decode(std::string_view text) {
-  boost::system::error_code ec;
-  auto value = json::parse(text, ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  auto& o = value.as_object();
-  auto* c = o.if_contains("c");
-  auto* t = o.if_contains("t");
-  auto* s = o.if_contains("s");
-  auto* ts = o.if_contains("ts");
-  if (!c || !c->is_string() || !t || !t->is_string() || !s || !s->is_array() || !ts || !ts->is_int64())
-    return std::nullopt;
-  realtime::Event event;
-  event.channel = c->as_string();
-  event.type = t->as_string();
-  for (const auto& scope : s->as_array())
-    if (scope.is_string()) event.scopes.emplace_back(scope.as_string());
-  if (auto* d = o.if_contains("d")) event.data = *d;
-  event.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(ts->as_int64()));
-  return event;
+std::string milliseconds_text(Clock::duration duration) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count());
 }
 
 }  // namespace
 
-realtime::EventId Cluster::to_event_id(std::uint64_t epoch, std::string_view stream_id) {
-  // "<millis>-<n>" → millis·2^16 + n: monotonic like the stream's ids, and one integer as our ids need.
-  auto dash = stream_id.find('-');
-  std::uint64_t millis = 0, n = 0;
-  std::from_chars(stream_id.data(), stream_id.data() + dash, millis);
-  std::from_chars(stream_id.data() + dash + 1, stream_id.data() + stream_id.size(), n);
-  return {epoch, (millis << 16) | std::min<std::uint64_t>(n, 0xffff)};
-}
-
-Cluster::Cluster(std::shared_ptr<store::RedisStore> store, std::string stream_key, std::uint64_t epoch,
-                 std::size_t max_events, Logger& logger)
+Cluster::Cluster(std::shared_ptr<store::RedisStore> store, std::string stream_key, std::string epoch_text,
+                 std::uint64_t epoch, std::size_t max_events, Logger& logger)
     : store_(std::move(store)),
       stream_key_(std::move(stream_key)),
+      epoch_key_(store_->key("igniter:realtime:epoch")),
+      epoch_text_(std::move(epoch_text)),
       epoch_(epoch),
       max_events_(max_events),
       logger_(logger) {}
@@ -101,39 +134,110 @@ Result<std::unique_ptr<Cluster>> Cluster::open(std::shared_ptr<store::RedisStore
   if (epoch == 0) return store::errc::protocol;
   auto stream_key = store->key("igniter:realtime:events");
   return std::unique_ptr<Cluster>(
-      new Cluster(std::move(store), std::move(stream_key), epoch, max_events, logger));
+      new Cluster(std::move(store), std::move(stream_key), get->text, epoch, max_events, logger));
 }
 
 Cluster::~Cluster() {
   stop();
 }
 
+std::string Cluster::fence_key(std::string_view token) const {
+  return store_->key("igniter:realtime:fence:") + std::string(token);
+}
+
+void Cluster::note_failure() {
+  last_failure_.store(std::max<std::int64_t>(1, Clock::now().time_since_epoch().count()));
+  resync_pending_ = true;
+}
+
 Result<realtime::EventId> Cluster::publish(const realtime::Event& event) {
-  auto reply = store_->command(
-      {"XADD", stream_key_, "MAXLEN", "~", std::to_string(max_events_), "*", "e", encode(event)});
-  if (!reply || reply->kind != Reply::Kind::string) {
-    resync_pending_ = true;
-    if (!reply) return reply.error();
-    logger_.error("realtime: XADD refused: " + reply->text);
-    return store::errc::command_failed;
+  auto payload = stream::encode_event(event);
+  if (payload.size() > store_->options().max_reply_bytes / 4) {
+    logger_.error("realtime: an event of " + std::to_string(payload.size()) +
+                  " bytes is too large for the Redis stream (max_reply_bytes / 4)");
+    return store::errc::invalid_argument;
   }
-  return to_event_id(epoch_, reply->text);
+  Unknown attempt{.token = random_token(), .sent = Clock::now()};
+  auto reply = store_->command({"EVAL", kPublishScript, "2", stream_key_, fence_key(attempt.token),
+                                std::to_string(max_events_), payload, attempt.token});
+  if (reply) {
+    if (reply->kind == Reply::Kind::string) {
+      if (auto id = stream::parse_stream_id(reply->text)) return stream::to_event_id(epoch_, *id);
+    }
+    note_failure();
+    logger_.error("realtime: Redis refused the publish: " +
+                  (reply->is_error() ? reply->text : std::string("an unexpected reply")));
+    return reply->is_error() ? store::errc::command_failed : store::errc::protocol;
+  }
+  if (reply.error() != store::errc::timeout) {  // never sent: it cannot run
+    note_failure();
+    return reply.error();
+  }
+  // Written, unanswered: it may have run, or may still run. The fence settles it.
+  auto deadline = Clock::now() + kFenceWait;
+  auto fenced = fence(attempt);
+  while (!fenced && fenced.error() == store::errc::unavailable && Clock::now() < deadline && !stopping_) {
+    std::this_thread::sleep_for(20ms);  // the command connection reconnects after the one that timed out
+    fenced = fence(attempt);
+  }
+  if (fenced && *fenced) return **fenced;  // it ran: the event is in the stream
+  note_failure();
+  if (fenced) return store::errc::unavailable;  // fenced: it never ran and never will
+  logger_.warn("realtime: a publish got no answer and could not be fenced; it may still be delivered once");
+  std::lock_guard lock(mutex_);
+  if (unknown_.size() >= kMaxUnknown) unknown_.erase(unknown_.begin());
+  unknown_.push_back(std::move(attempt));
+  return store::errc::timeout;
+}
+
+Result<std::optional<realtime::EventId>> Cluster::fence(const Unknown& publish) {
+  auto ago = Clock::now() - publish.sent + kFenceMargin;
+  auto reply = store_->command({"EVAL", kFenceScript, "2", stream_key_, fence_key(publish.token),
+                                milliseconds_text(kFenceTtl), publish.token, milliseconds_text(ago)});
+  if (!reply) return reply.error();
+  if (reply->is_nil()) return std::optional<realtime::EventId>{};
+  if (reply->kind == Reply::Kind::string) {
+    if (auto id = stream::parse_stream_id(reply->text))
+      return std::optional<realtime::EventId>(stream::to_event_id(epoch_, *id));
+  }
+  return reply->is_error() ? store::errc::command_failed : store::errc::protocol;
 }
 
 void Cluster::start(Callbacks callbacks) {
   callbacks_ = std::move(callbacks);
   // What the stream still holds becomes this process's history, so that clients resume here too.
-  auto retained = store_->command({"XRANGE", stream_key_, "-", "+"});
-  if (retained && retained->kind == Reply::Kind::array) deliver(*retained);
-  auto options = store::StoreOptions{
-      .timeout = std::chrono::milliseconds(3000), .require_connection = false, .logger = &logger_};
+  load_retained();
+  reader_ = open_reader();
+  thread_ = std::thread([this] { read_loop(); });
+}
+
+void Cluster::load_retained() {
+  std::string from = "-";
+  for (;;) {
+    auto reply = store_->command({"XRANGE", stream_key_, from, "+", "COUNT", std::to_string(kReadCount)});
+    if (!reply || reply->is_error()) return;  // the reader reads on from where this stopped
+    auto entries = stream::parse_entries(*reply);
+    if (!entries) {
+      logger_.warn("realtime: a malformed XRANGE reply from Redis; the history is not loaded");
+      return;
+    }
+    deliver(*entries);
+    if (entries->size() < kReadCount) return;
+    from = "(" + last_id_.text();
+  }
+}
+
+std::shared_ptr<store::RedisStore> Cluster::open_reader() {
+  auto options = store_->options();
+  options.timeout = std::max(options.timeout, std::chrono::milliseconds(3000));  // > XREAD's BLOCK
+  options.require_connection = false;
+  options.logger = &logger_;
   auto reader = store::RedisStore::open(store_->endpoint(), options);
   if (!reader) {
     logger_.error("realtime: cannot open the stream reader: " + reader.error().message());
-    return;
+    return nullptr;
   }
-  reader_ = std::move(*reader);
-  thread_ = std::thread([this] { read_loop(); });
+  return std::move(*reader);
 }
 
 void Cluster::stop() {
@@ -143,61 +247,145 @@ void Cluster::stop() {
   reader_.reset();
 }
 
-bool Cluster::deliver(const Reply& entries) {
-  for (const auto& entry : entries.elements) {
-    if (entry.kind != Reply::Kind::array || entry.elements.size() != 2) continue;
-    const auto& id = entry.elements[0].text;
-    const auto& fields = entry.elements[1].elements;
-    last_id_ = id;
-    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
-      if (fields[i].text != "e") continue;
-      if (auto event = decode(fields[i + 1].text)) {
-        event->id = to_event_id(epoch_, id);
-        callbacks_.event(std::move(*event));
-      }
+void Cluster::pause(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopping_.load(); });
+}
+
+void Cluster::deliver(const std::vector<stream::StreamEntry>& entries) {
+  for (const auto& entry : entries) {
+    last_id_ = std::max(last_id_, entry.id);
+    // Entries that are not ours (another writer's fields, a payload we cannot decode) are skipped.
+    const auto* payload = entry.field("e");
+    if (!payload) continue;
+    if (auto event = stream::decode_event(*payload)) {
+      event->id = stream::to_event_id(epoch_, entry.id);
+      callbacks_.event(std::move(*event));
     }
   }
-  return true;
 }
 
 void Cluster::read_loop() {
   auto backoff = std::chrono::milliseconds(100);
   bool was_down = false;
+  std::size_t count = kReadCount;
   while (!stopping_) {
-    auto reply =
-        reader_->command({"XREAD", "BLOCK", "1000", "COUNT", "1000", "STREAMS", stream_key_, last_id_});
-    if (!reply || reply->kind == Reply::Kind::error) {
-      if (!was_down) logger_.warn("realtime: Redis stream unreachable; retrying");
+    if (!reader_) reader_ = open_reader();
+    Result<std::vector<stream::StreamEntry>> entries = store::errc::unavailable;
+    if (reader_) {
+      auto reply = reader_->command({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
+                                     stream_key_, last_id_.text()});
+      if (!reply) {
+        entries = reply.error();
+      } else if (reply->is_error()) {
+        entries = store::errc::command_failed;
+      } else {
+        entries = stream::parse_xread(*reply, stream_key_);
+      }
+    }
+    if (!entries) {
+      auto error = entries.error();
+      if (!was_down) logger_.warn("realtime: Redis stream unreadable (" + error.message() + "); retrying");
       was_down = true;
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, backoff, [this] { return stopping_.load(); });
+      // Too large: fewer entries per read (an entry itself is at most a quarter of the limit).
+      if (error == store::errc::reply_too_large) count = std::max<std::size_t>(1, count / 2);
+      // A reply of the wrong shape: the connection it came on is dropped, like a protocol error.
+      if (error == store::errc::protocol) reader_.reset();
+      pause(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       continue;
     }
     backoff = std::chrono::milliseconds(100);
     if (was_down) {
       was_down = false;
-      logger_.info("realtime: Redis stream reachable again");
-      // Trimmed past our position while we were away: those events are gone for our clients.
-      auto first = store_->command({"XRANGE", stream_key_, "-", "+", "COUNT", "1"});
-      if (first && first->kind == Reply::Kind::array && !first->elements.empty() && last_id_ != "0-0") {
-        auto first_id = to_event_id(epoch_, first->elements[0].elements[0].text);
-        if (first_id > to_event_id(epoch_, last_id_)) callbacks_.gap();
-      }
+      logger_.info("realtime: Redis stream readable again");
+      recover();
     }
-    if (resync_pending_.exchange(false)) {
-      // A publish failed while Redis was away: tell every client of every process to refetch.
-      realtime::Event resync{
-          .channel = std::string(realtime::kRevalidationChannel),
-          .type = std::string(realtime::kRevalidateType),
-          .data = realtime::revalidate_payload({""}, nullptr, std::chrono::system_clock::now()),
-          .time = std::chrono::system_clock::now()};
-      if (!publish(resync)) resync_pending_ = true;
-    }
-    if (reply->kind != Reply::Kind::array) continue;  // nil: BLOCK timed out with nothing new
-    for (const auto& stream : reply->elements)
-      if (stream.kind == Reply::Kind::array && stream.elements.size() == 2) deliver(stream.elements[1]);
+    if (resync_pending_) publish_resync();
+    fence_unknown();
+    deliver(*entries);
+    if (!entries->empty() && count < kReadCount) count = std::min(kReadCount, count * 2);
   }
+}
+
+// After the stream was unreachable: did this process miss anything?
+void Cluster::recover() {
+  // Redis lost its data (a restart without persistence, a flush): the epoch key went with the stream.
+  // The first process back puts the epoch back and announces one resync for the whole cluster; the
+  // others find the key and that resync in the stream, and add none of their own.
+  auto set = store_->command({"SET", epoch_key_, epoch_text_, "NX"});
+  if (set && set->kind == Reply::Kind::status) {
+    logger_.warn("realtime: Redis lost the stream; every client will refetch");
+    if (last_failure_.load() == 0) last_failure_.store(-1);  // any resync in the new stream covers it
+    resync_pending_ = true;
+    return;
+  }
+  if (set && set->is_nil()) {
+    auto get = store_->command({"GET", epoch_key_});
+    if (get && get->kind == Reply::Kind::string && get->text != epoch_text_)
+      logger_.error(
+          "realtime: another cluster epoch took over in Redis; resumes across processes will resync");
+  }
+  // Trimmed past our position while we were away: those events are gone for this process's clients.
+  auto info = store_->command({"XINFO", "STREAM", stream_key_});
+  if (!info || info->is_error()) return;  // no stream yet: nothing was trimmed
+  if (auto deleted = stream::max_deleted_id(*info)) {
+    if (*deleted > last_id_) callbacks_.gap();
+    return;
+  }
+  // Redis before 7.0 (no max-deleted-entry-id): an oldest entry past ours means some were trimmed.
+  auto first = store_->command({"XRANGE", stream_key_, "-", "+", "COUNT", "1"});
+  if (!first) return;
+  auto entries = stream::parse_entries(*first);
+  if (!entries) return callbacks_.gap();  // cannot tell: assume the worst
+  if (!entries->empty() && last_id_ != stream::StreamId{} && entries->front().id > last_id_) callbacks_.gap();
+}
+
+void Cluster::publish_resync() {
+  // A publish failed (or the stream was lost): tell every client of every process to refetch, once.
+  auto since = last_failure_.load();
+  std::string ago =
+      since > 0 ? milliseconds_text(Clock::now() - Clock::time_point(Clock::duration(since))) : "-1";
+  auto now = std::chrono::system_clock::now();
+  realtime::Event resync{.channel = std::string(realtime::kRevalidationChannel),
+                         .type = std::string(realtime::kRevalidateType),
+                         .data = realtime::revalidate_payload({""}, nullptr, now),
+                         .time = now};
+  resync_pending_ = false;
+  auto reply = store_->command({"EVAL", kResyncScript, "1", stream_key_, std::to_string(max_events_),
+                                stream::encode_event(resync), ago});
+  if (!reply || reply->kind != Reply::Kind::string) {
+    resync_pending_ = true;  // tried again after the next read
+    return;
+  }
+  // Only the failure this resync covers is cleared; a newer one asks for another.
+  last_failure_.compare_exchange_strong(since, 0);
+}
+
+void Cluster::fence_unknown() {
+  std::vector<Unknown> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending.swap(unknown_);
+  }
+  std::vector<Unknown> left;
+  for (auto& publish : pending) {
+    auto fenced = fence(publish);
+    if (!fenced) {
+      left.push_back(std::move(publish));
+    } else if (*fenced) {
+      logger_.warn("realtime: a publish reported as timed out was delivered after all (" +
+                   realtime::to_string(**fenced) + ")");
+    } else {
+      logger_.info("realtime: a publish reported as timed out is fenced: it will not be delivered");
+    }
+  }
+  if (left.empty()) return;
+  std::lock_guard lock(mutex_);
+  unknown_.insert(unknown_.begin(), std::make_move_iterator(left.begin()),
+                  std::make_move_iterator(left.end()));
+  if (unknown_.size() > kMaxUnknown)
+    unknown_.erase(unknown_.begin(), unknown_.begin() + (unknown_.size() - kMaxUnknown));
 }
 
 }  // namespace igniter::server

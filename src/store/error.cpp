@@ -15,7 +15,7 @@ class StoreCategory final : public std::error_category {
       case errc::unavailable:
         return "store unavailable: not connected to Redis";
       case errc::timeout:
-        return "store did not answer in time";
+        return "store did not answer in time (the command may or may not have run)";
       case errc::busy:
         return "too many store commands in flight";
       case errc::invalid_url:
@@ -36,6 +36,8 @@ class StoreCategory final : public std::error_category {
         return "Redis answered with an error";
       case errc::would_deadlock:
         return "blocking store call made on the store's own I/O thread";
+      case errc::reply_too_large:
+        return "Redis reply larger than max_reply_bytes";
     }
     return "unknown store error";
   }

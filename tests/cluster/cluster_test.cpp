@@ -174,5 +174,35 @@ TEST_F(Cluster, RedisGoingAwayUnderLoadLosesNothingSilently) {
   }
 }
 
+// Counts the refetch-all frames (revalidate of the empty key) among `frames`.
+std::size_t refetch_alls(const std::vector<SseFrame>& frames) {
+  std::size_t count = 0;
+  for (const auto& frame : frames)
+    count += frame.event == "revalidate" && frame.json().at("data").at("queryKeys") == json::array{""};
+  return count;
+}
+
+TEST_F(Cluster, RedisRestartTellsEachClientToRefetchExactlyOnce) {
+  auto on_a = subscribe(a_->port(), "notifications,revalidation");
+  auto on_b = subscribe(b_->port(), "notifications,revalidation");
+  ASSERT_FALSE(notify(a_->port(), "before").empty());
+  redis_.stop();  // no persistence: the stream and the epoch key are gone with it
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Both processes fail a publish while Redis is away.
+  EXPECT_TRUE(notify(a_->port(), "lost on a").empty());
+  EXPECT_TRUE(notify(b_->port(), "lost on b").empty());
+  ASSERT_TRUE(redis_.start(/*keep_port=*/true));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // reconnect backoff and catch-up
+  ASSERT_FALSE(notify(b_->port(), "after").empty());
+  for (auto* client : {on_a.get(), on_b.get()}) {
+    auto frames = client->drain(std::chrono::seconds(1));
+    EXPECT_EQ(refetch_alls(frames), 1u);
+    bool after = false;
+    for (auto& frame : frames)
+      after |= frame.event == "message" && frame.json().at("data").at("text") == "after";
+    EXPECT_TRUE(after) << "the stream goes on after the restart";
+  }
+}
+
 }  // namespace
 }  // namespace igniter::test

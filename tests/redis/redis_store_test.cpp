@@ -151,7 +151,10 @@ TEST_F(RedisStoreTest, CallsFailFastWhileRedisIsDownAndWorkAgainAfterItRestarts)
   ASSERT_TRUE(store->set("k", 1).ok());
 
   server.stop();
-  ASSERT_TRUE(eventually([&] { return !store->connected(); }));
+  // A call racing the store's discovery of the outage was written to a dying socket: it fails with
+  // timeout (it may have run), not unavailable (never sent). Once both connections know, calls fail fast.
+  ASSERT_TRUE(
+      eventually([&] { return !store->connected() && store->has("k").error() == errc::unavailable; }));
   auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(store->get("k").error(), errc::unavailable);
   EXPECT_EQ(store->set("k", 2).error(), errc::unavailable);
@@ -227,6 +230,25 @@ TEST_F(RedisStoreTest, CallsTimeOutWhileRedisDoesNotAnswerAndRecoverAfterwards) 
   server.resume();
   ASSERT_TRUE(eventually([&] { return store->connected(); }));
   EXPECT_TRUE(store->set("k", 1).ok());
+}
+
+TEST_F(RedisStoreTest, ACommandStillQueuedWhenItsCallerGivesUpIsNeverSent) {
+  auto store = open_or_fail(server.url(), quick_options());  // timeout 1 s
+  ASSERT_TRUE(store);
+  server.pause();
+  // A write larger than the sockets' buffers stalls, so the next command waits behind it, unsent.
+  std::vector<std::string> big{"SET", "big", std::string(24 * 1024 * 1024, 'x')};
+  std::thread writer([&] {
+    EXPECT_EQ(store->command(std::move(big)).error(), errc::timeout)
+        << "written in part: it may have run, as far as the store can tell";
+  });
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(store->set("queued", 1).error(), errc::unavailable) << "never sent: it will never run";
+  writer.join();
+  server.resume();
+  Result<std::optional<json::value>> queued = errc::unavailable;
+  ASSERT_TRUE(eventually([&] { return (queued = store->get("queued")).ok(); }));
+  EXPECT_FALSE(queued->has_value());
 }
 
 TEST_F(RedisStoreTest, CallsFromManyThreadsAtOnceAllGetTheirOwnReplies) {

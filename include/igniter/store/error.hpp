@@ -8,7 +8,8 @@ namespace igniter::store {
 /// Why a store call failed. Compare a Result's error() against these (`r.error() == errc::unavailable`).
 enum class errc {
   unavailable = 1,   ///< not connected to Redis (down, reconnecting, or closing); fails fast
-  timeout,           ///< no reply within StoreOptions::timeout
+  timeout,           ///< sent, but no reply within StoreOptions::timeout (or the connection died first):
+                     ///< the command may or may not have run. A command never sent fails with unavailable.
   busy,              ///< StoreOptions::max_pending commands already in flight; retry later
   invalid_url,       ///< the store URL is malformed or names an unsupported scheme
   auth_failed,       ///< Redis rejected the credentials from the URL
@@ -19,6 +20,7 @@ enum class errc {
   protocol,          ///< Redis sent something the store does not understand
   command_failed,    ///< Redis answered a command with an error reply
   would_deadlock,    ///< a blocking call on the store's own I/O thread (in a handler): use the async form
+  reply_too_large,   ///< a Redis reply exceeded StoreOptions::max_reply_bytes; the connection was reopened
 };
 
 /// The category of igniter::store::errc; its name() is "igniter.store".

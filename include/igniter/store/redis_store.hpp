@@ -53,8 +53,14 @@ using ConnectionHandler = std::function<void(bool connected)>;
 /// (subscription messages, async replies, connection changes) in the order events arrive. A slow handler
 /// delays everything else of this store: hand long work to your own executor.
 /// Blocking calls (the Store members and command()) post to the I/O thread and wait for the reply, at
-/// most StoreOptions::timeout (then errc::timeout); do not make them on an event-loop thread you care
-/// about, and never from a handler of this store (errc::would_deadlock). Use command_async() there.
+/// most StoreOptions::timeout: a command still unsent then is withdrawn (errc::unavailable: it never
+/// runs); one already written gets errc::timeout (it may have run) once its connection, whose reply is
+/// overdue, is closed, at most ~250 ms later. Do not make them on an event-loop thread you care about,
+/// and never from a handler of this store (errc::would_deadlock). Use command_async() there.
+///
+/// Replies are input: each is bounded by StoreOptions::max_reply_bytes and checked against what the call
+/// expects; a reply too large, malformed or of the wrong kind fails the call (errc::reply_too_large,
+/// errc::protocol) and the connection is closed and reopened with backoff.
 ///
 /// Redis going away: while a connection is down, calls fail at once with errc::unavailable (nothing is
 /// queued); the store reconnects with exponential backoff (reconnect_min doubling up to reconnect_max),
@@ -106,6 +112,8 @@ class RedisStore final : public Store {
   std::string key(std::string_view name) const;
   /// The endpoint this store connects to.
   const RedisEndpoint& endpoint() const noexcept;
+  /// The options this store was opened with.
+  const StoreOptions& options() const noexcept;
 
  private:
   struct Impl;  // the connections and the I/O thread: hiredis and Asio stay out of this header

@@ -36,6 +36,9 @@ struct StoreOptions {
   bool require_connection = true;
   /// Redis: commands in flight beyond this many fail at once with errc::busy (no unbounded queue).
   std::size_t max_pending = 65536;
+  /// Redis: the largest reply accepted (its strings plus ~80 bytes per element, and what is buffered of it
+  /// while it arrives); a larger one closes the connection like a protocol error (errc::reply_too_large).
+  std::size_t max_reply_bytes = 64 * 1024 * 1024;
   /// Redis: first delay before reconnecting; doubles after each failed attempt.
   std::chrono::milliseconds reconnect_min{100};
   /// Redis: the longest delay between reconnection attempts.

@@ -1,7 +1,5 @@
 #include "store/redis/connection.hpp"
 
-#include <hiredis/hiredis.h>
-
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -13,37 +11,6 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-Reply convert(const redisReply* raw) {
-  Reply reply;
-  switch (raw->type) {
-    case REDIS_REPLY_STRING:
-      reply.kind = Reply::Kind::string;
-      reply.text.assign(raw->str, raw->len);
-      break;
-    case REDIS_REPLY_STATUS:
-      reply.kind = Reply::Kind::status;
-      reply.text.assign(raw->str, raw->len);
-      break;
-    case REDIS_REPLY_ERROR:
-      reply.kind = Reply::Kind::error;
-      reply.text.assign(raw->str, raw->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      reply.kind = Reply::Kind::integer;
-      reply.integer = raw->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      reply.kind = Reply::Kind::array;
-      reply.elements.reserve(raw->elements);
-      for (std::size_t i = 0; i < raw->elements; ++i) reply.elements.push_back(convert(raw->element[i]));
-      break;
-    default:  // REDIS_REPLY_NIL, and RESP3 types, which we never ask for
-      reply.kind = Reply::Kind::nil;
-      break;
-  }
-  return reply;
-}
 
 // RESP: an array of bulk strings.
 void append_command(std::string& out, const std::vector<std::string>& args) {
@@ -59,10 +26,18 @@ void append_command(std::string& out, const std::vector<std::string>& args) {
   }
 }
 
-bool is_push(const Reply& reply) {
-  return reply.kind == Reply::Kind::array && reply.elements.size() >= 3 &&
+// A pub/sub push: an array whose first element names the kind. Replies to SUBSCRIBE ("subscribe") and
+// to PING in subscribed mode ("pong") have that shape too, but are answers to a pending command.
+bool looks_like_push(const Reply& reply) {
+  return reply.kind == Reply::Kind::array && !reply.elements.empty() &&
          reply.elements[0].kind == Reply::Kind::string &&
          (reply.elements[0].text == "message" || reply.elements[0].text == "pmessage");
+}
+
+// The only push we ask for (we never PSUBSCRIBE): ["message", channel, payload], all bulk strings.
+bool is_valid_message(const Reply& reply) {
+  return reply.elements.size() == 3 && reply.elements[0].text == "message" &&
+         reply.elements[1].kind == Reply::Kind::string && reply.elements[2].kind == Reply::Kind::string;
 }
 
 }  // namespace
@@ -92,11 +67,9 @@ Connection::Connection(asio::io_context& io, Settings settings, Events events)
       backoff_timer_(io),
       watchdog_(io),
       backoff_(settings_.reconnect_min),
-      reader_(redisReaderCreate()) {}
+      reader_(std::make_unique<ReplyReader>(settings_.max_reply_bytes)) {}
 
-Connection::~Connection() {
-  if (reader_) redisReaderFree(reader_);
-}
+Connection::~Connection() = default;
 
 void Connection::log(LogLevel level, const std::string& text) const {
   if (!settings_.logger || !settings_.logger->enabled(level)) return;
@@ -125,6 +98,10 @@ void Connection::stop() {
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& entry : pending) entry.done(errc::unavailable);
+}
+
+void Connection::abort(std::error_code why) {
+  if (state_ == State::ready) fail(why, errc::timeout);
 }
 
 void Connection::connect() {
@@ -183,31 +160,53 @@ void Connection::on_connected() {
               return fail(error_from_reply(*reply), errc::unavailable);
             }
             state_ = State::ready;
-            backoff_ = settings_.reconnect_min;
+            ready_since_ = Clock::now();
             log(LogLevel::info, "connected");
             if (events_.ready) events_.ready();
           }});
 }
 
-void Connection::send(const std::vector<std::string>& args, ReplyHandler done) {
+std::uint64_t Connection::send(const std::vector<std::string>& args, ReplyHandler done) {
   std::vector<ReplyHandler> replies;
   replies.push_back(std::move(done));
-  send(args, std::move(replies));
+  return send(args, std::move(replies));
 }
 
-void Connection::send(const std::vector<std::string>& args, std::vector<ReplyHandler> replies) {
+std::uint64_t Connection::send(const std::vector<std::string>& args, std::vector<ReplyHandler> replies) {
   if (state_ != State::ready) {
     for (auto& done : replies) done(errc::unavailable);
-    return;
+    return 0;
   }
-  enqueue(args, std::move(replies));
+  return enqueue(args, std::move(replies));
 }
 
-void Connection::enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies) {
-  append_command(queued_, args);
+std::uint64_t Connection::enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies) {
+  auto ticket = next_ticket_++;
+  Queued queued{.bytes = {}, .ticket = ticket};
+  append_command(queued.bytes, args);
+  queued_.push_back(std::move(queued));
   auto now = Clock::now();
-  for (auto& done : replies) pending_.push_back({std::move(done), now});
+  for (auto& done : replies) pending_.push_back({std::move(done), now, ticket, false});
   flush();
+  return ticket;
+}
+
+bool Connection::withdraw(std::uint64_t ticket, std::error_code error) {
+  auto queued =
+      std::find_if(queued_.begin(), queued_.end(), [ticket](auto& q) { return q.ticket == ticket; });
+  if (queued == queued_.end()) return false;
+  queued_.erase(queued);
+  std::vector<ReplyHandler> handlers;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (it->ticket == ticket) {
+      handlers.push_back(std::move(it->done));
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& done : handlers) done(error);
+  return true;
 }
 
 // Commands queued while a write is in flight go out together in the next one: under load, one
@@ -216,14 +215,17 @@ void Connection::flush() {
   if (write_in_progress_ || queued_.empty()) return;
   write_in_progress_ = true;
   writing_.clear();
-  std::swap(writing_, queued_);
+  for (auto& queued : queued_) writing_ += queued.bytes;
+  queued_.clear();
+  // From here on Redis may run them whatever becomes of this connection: they can no longer be withdrawn.
+  for (auto it = pending_.rbegin(); it != pending_.rend() && !it->written; ++it) it->written = true;
   auto generation = generation_;
   asio::async_write(
       socket_, asio::buffer(writing_),
       [self = shared_from_this(), generation](const boost::system::error_code& ec, std::size_t) {
         if (generation != self->generation_) return;
         self->write_in_progress_ = false;
-        if (ec) return self->fail(errc::unavailable, errc::unavailable);
+        if (ec) return self->fail(errc::unavailable, errc::timeout);
         self->flush();
       });
 }
@@ -234,19 +236,15 @@ void Connection::read() {
       asio::buffer(read_buffer_),
       [self = shared_from_this(), generation](const boost::system::error_code& ec, std::size_t size) {
         if (generation != self->generation_) return;
-        if (ec) return self->fail(errc::unavailable, errc::unavailable);
+        if (ec) return self->fail(errc::unavailable, errc::timeout);
         self->last_traffic_ = Clock::now();
-        if (redisReaderFeed(self->reader_, self->read_buffer_.data(), size) != REDIS_OK) {
-          return self->fail(errc::protocol, errc::protocol);
-        }
+        if (auto error = self->reader_->feed(self->read_buffer_.data(), size))
+          return self->fail(error, error);
         for (;;) {
-          void* raw = nullptr;
-          if (redisReaderGetReply(self->reader_, &raw) != REDIS_OK)
-            return self->fail(errc::protocol, errc::protocol);
-          if (!raw) break;
-          Reply reply = convert(static_cast<redisReply*>(raw));
-          freeReplyObject(raw);
-          self->on_reply(std::move(reply));
+          auto reply = self->reader_->next();
+          if (!reply) return self->fail(reply.error(), reply.error());
+          if (!*reply) break;
+          self->on_reply(std::move(**reply));
           // A callback may have closed this connection (and replaced the reader).
           if (generation != self->generation_) return;
         }
@@ -255,7 +253,11 @@ void Connection::read() {
 }
 
 void Connection::on_reply(Reply&& reply) {
-  if (settings_.role == Role::subscriptions && is_push(reply)) {
+  if (settings_.role == Role::subscriptions && looks_like_push(reply)) {
+    if (!is_valid_message(reply)) {
+      log(LogLevel::warn, "malformed pub/sub message from Redis");
+      return fail(errc::protocol, errc::protocol);
+    }
     if (events_.message) events_.message(std::move(reply));
     return;
   }
@@ -273,13 +275,15 @@ void Connection::fail(std::error_code why, std::error_code pending_error) {
   boost::system::error_code ignored;
   resolver_.cancel();
   socket_.close(ignored);
-  redisReaderFree(reader_);
-  reader_ = redisReaderCreate();
+  reader_ = std::make_unique<ReplyReader>(settings_.max_reply_bytes);
   queued_.clear();
   write_in_progress_ = false;
   auto pending = std::move(pending_);
   pending_.clear();
 
+  // The backoff starts over only after a connection that lasted: one that a broken or hostile server
+  // ends at once (a malformed reply after every handshake) is retried ever more slowly, not in a loop.
+  if (was_ready && Clock::now() - ready_since_ >= settings_.reconnect_max) backoff_ = settings_.reconnect_min;
   auto delay = backoff_;
   backoff_ = std::min(backoff_ * 2, settings_.reconnect_max);
   log(was_ready ? LogLevel::warn : LogLevel::debug, (was_ready ? "lost (" : "attempt failed (") +
@@ -293,7 +297,8 @@ void Connection::fail(std::error_code why, std::error_code pending_error) {
   });
 
   // Last, as these callbacks may call back into this connection (which now refuses new commands).
-  for (auto& entry : pending) entry.done(pending_error);
+  // A command never written cannot have run: unavailable says so; for the others the outcome is unknown.
+  for (auto& entry : pending) entry.done(entry.written ? pending_error : std::error_code(errc::unavailable));
   if (was_ready) {
     if (events_.lost) events_.lost(why);
   } else if (events_.attempt_failed) {

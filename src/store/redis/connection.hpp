@@ -21,8 +21,7 @@
 
 #include "igniter/base/log.hpp"
 #include "igniter/store/redis_store.hpp"
-
-struct redisReader;
+#include "store/redis/reply_reader.hpp"
 
 namespace igniter::store::redis {
 
@@ -37,6 +36,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::chrono::milliseconds timeout{2000};  // connect+handshake deadline; longest wait for a reply
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};
+    std::size_t max_reply_bytes = 64 * 1024 * 1024;  // a larger reply closes the connection
     Logger* logger = nullptr;
   };
 
@@ -57,23 +57,38 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes for good; pending replies fail with errc::unavailable. No event is reported.
   void stop();
   bool ready() const noexcept { return state_ == State::ready; }
+  // Closes a ready connection as a protocol error (a reply the caller could not make sense of: the
+  // stream of replies may be out of step) and reconnects with backoff.
+  void abort(std::error_code why);
 
-  // Queues one command; `done` gets its reply, or errc::unavailable (at once, when not ready),
-  // errc::timeout or errc::unavailable if the connection dies first. Exactly one call.
-  void send(const std::vector<std::string>& args, ReplyHandler done);
+  // Queues one command; `done` gets its reply, or: errc::unavailable when it was never sent (not ready,
+  // withdrawn, or the connection died before writing it), errc::timeout when it was written and the
+  // connection died (or gave up waiting) before its reply came (it may have run). Exactly one call.
+  // Returns a ticket for withdraw(), 0 when refused at once.
+  std::uint64_t send(const std::vector<std::string>& args, ReplyHandler done);
   // A command that gets one reply per callback, in order (SUBSCRIBE a b c).
-  void send(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
+  std::uint64_t send(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
+  // Takes back a command not yet handed to the socket: it will never reach Redis, and its handlers get
+  // `error` now. False when it was already written (or answered): its reply, or the verdict on the
+  // connection, is still to come.
+  bool withdraw(std::uint64_t ticket, std::error_code error);
 
  private:
   enum class State { idle, connecting, handshaking, ready, waiting, stopped };
   struct Pending {
     ReplyHandler done;
     std::chrono::steady_clock::time_point sent;
+    std::uint64_t ticket = 0;
+    bool written = false;  // handed to the socket: Redis may run it whatever happens to us
+  };
+  struct Queued {
+    std::string bytes;
+    std::uint64_t ticket = 0;
   };
 
   void connect();
   void on_connected();
-  void enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
+  std::uint64_t enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
   void flush();
   void read();
   void on_reply(Reply&& reply);
@@ -95,9 +110,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::milliseconds backoff_;
   std::chrono::steady_clock::time_point attempt_deadline_;
   std::chrono::steady_clock::time_point last_traffic_;
-  redisReader* reader_ = nullptr;
+  std::chrono::steady_clock::time_point ready_since_;
+  std::unique_ptr<ReplyReader> reader_;
   std::deque<Pending> pending_;
-  std::string queued_;   // commands waiting for the current write to finish
+  std::deque<Queued> queued_;  // commands waiting for the current write to finish
+  std::uint64_t next_ticket_ = 1;
   std::string writing_;  // the bytes of the write in progress
   bool write_in_progress_ = false;
   std::array<char, 16 * 1024> read_buffer_{};

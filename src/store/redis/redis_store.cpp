@@ -20,17 +20,6 @@ using redis::Connection;
 
 namespace {
 
-// Reply -> Result for the Store operations: an error reply becomes its error code, any other
-// kind than `expected` is a protocol error.
-std::error_code check_reply(const Result<Reply>& reply, std::initializer_list<Reply::Kind> expected) {
-  if (!reply) return reply.error();
-  if (reply->is_error()) return redis::error_from_reply(*reply);
-  for (auto kind : expected) {
-    if (reply->kind == kind) return {};
-  }
-  return errc::protocol;
-}
-
 std::string milliseconds_text(std::chrono::milliseconds ms) {
   return std::to_string(ms.count());
 }
@@ -57,6 +46,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
                                   options.timeout,
                                   options.reconnect_min,
                                   options.reconnect_max,
+                                  options.max_reply_bytes,
                                   options.logger};
     commands = std::make_shared<Connection>(
         io, settings,
@@ -119,22 +109,55 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
 
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread.load(); }
 
-  // Blocking calls, from any thread but the I/O thread.
+  // Reply -> Result for the Store operations: an error reply becomes its error code. Any other kind
+  // than `expected` is a protocol error, and closes the command connection: a server that answers GET
+  // with an array may have put every later reply out of step.
+  std::error_code check(const Result<Reply>& reply, std::initializer_list<Reply::Kind> expected) {
+    if (!reply) return reply.error();
+    if (reply->is_error()) return redis::error_from_reply(*reply);
+    for (auto kind : expected) {
+      if (reply->kind == kind) return {};
+    }
+    if (options.logger) options.logger->warn("redis store: a reply of an unexpected kind; reconnecting");
+    asio::post(io, [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->commands->abort(errc::protocol);
+    });
+    return errc::protocol;
+  }
+
+  // Blocking calls, from any thread but the I/O thread. The result is exact about whether the command
+  // ran: unavailable/busy, never sent (one still queued when `timeout` passes is withdrawn); a reply; or
+  // timeout, written and unanswered. A written command is never abandoned while its connection lives:
+  // we wait for the connection's verdict, which comes at most `timeout` after it was sent (the watchdog
+  // closes a connection with an overdue reply), so a caller told "timeout" knows the connection that
+  // carried it is closed.
   Result<Reply> call(std::vector<std::string> args) {
     if (on_io_thread()) return errc::would_deadlock;
     if (closing.load() || !commands_ready.load()) return errc::unavailable;
     if (!reserve()) return errc::busy;
-    auto promise = std::make_shared<std::promise<Result<Reply>>>();
-    auto future = promise->get_future();
-    asio::post(io, [weak = weak_from_this(), args = std::move(args), promise]() mutable {
+    struct State {
+      std::promise<Result<Reply>> promise;
+      std::uint64_t ticket = 0;  // I/O thread only
+    };
+    auto state = std::make_shared<State>();
+    auto future = state->promise.get_future();
+    asio::post(io, [weak = weak_from_this(), args = std::move(args), state]() mutable {
       auto self = weak.lock();
       if (!self) return;
-      self->commands->send(args, [impl = self.get(), promise](Result<Reply> reply) {
+      state->ticket = self->commands->send(args, [impl = self.get(), state](Result<Reply> reply) {
         impl->in_flight.fetch_sub(1);
-        promise->set_value(std::move(reply));
+        state->promise.set_value(std::move(reply));
       });
     });
-    if (future.wait_for(options.timeout) != std::future_status::ready) return errc::timeout;
+    if (future.wait_for(options.timeout) != std::future_status::ready) {
+      asio::post(io, [weak = weak_from_this(), state] {
+        if (auto self = weak.lock()) self->commands->withdraw(state->ticket, errc::unavailable);
+      });
+      // The watchdog's period is at most 250 ms; the margin covers a loaded machine.
+      if (future.wait_for(options.timeout + std::chrono::seconds(1)) != std::future_status::ready) {
+        return errc::timeout;
+      }
+    }
     try {
       return future.get();
     } catch (const std::future_error&) {  // the store closed before the command was sent
@@ -308,8 +331,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
   }
 
   void on_message(Reply&& push) {
-    // ["message", channel, payload] (we never PSUBSCRIBE, so no "pmessage")
-    if (push.elements[0].text != "message") return;
+    // ["message", channel, payload], three bulk strings: the connection checked the shape.
     auto list = subscribers.find(push.elements[1].text);
     if (!list) return;
     const auto& payload = push.elements[2].text;
@@ -422,7 +444,8 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
 
 Result<std::shared_ptr<RedisStore>> RedisStore::open(RedisEndpoint endpoint, StoreOptions options) {
   if (options.timeout.count() <= 0 || options.reconnect_min.count() <= 0 ||
-      options.reconnect_max < options.reconnect_min || options.max_pending == 0) {
+      options.reconnect_max < options.reconnect_min || options.max_pending == 0 ||
+      options.max_reply_bytes < 1024) {
     return errc::invalid_argument;
   }
   auto impl = std::make_shared<Impl>(std::move(endpoint), std::move(options));
@@ -450,7 +473,7 @@ RedisStore::~RedisStore() {
 
 Result<std::optional<json::value>> RedisStore::get(std::string_view key) {
   auto reply = impl_->call({"GET", impl_->key(key)});
-  if (auto error = check_reply(reply, {Reply::Kind::string, Reply::Kind::nil})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::string, Reply::Kind::nil})) return error;
   if (reply->is_nil()) return std::optional<json::value>{};
   boost::system::error_code ec;
   auto value = json::parse(reply->text, ec);
@@ -467,38 +490,38 @@ Result<void> RedisStore::set(std::string_view key, const json::value& value,
     args.push_back(milliseconds_text(*ttl));
   }
   auto reply = impl_->call(std::move(args));
-  if (auto error = check_reply(reply, {Reply::Kind::status})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::status})) return error;
   return {};
 }
 
 Result<bool> RedisStore::remove(std::string_view key) {
   auto reply = impl_->call({"DEL", impl_->key(key)});
-  if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::integer})) return error;
   return reply->integer > 0;
 }
 
 Result<bool> RedisStore::has(std::string_view key) {
   auto reply = impl_->call({"EXISTS", impl_->key(key)});
-  if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::integer})) return error;
   return reply->integer > 0;
 }
 
 Result<std::int64_t> RedisStore::increment(std::string_view key, std::int64_t by) {
   auto reply = impl_->call({"INCRBY", impl_->key(key), std::to_string(by)});
-  if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::integer})) return error;
   return std::int64_t(reply->integer);
 }
 
 Result<bool> RedisStore::expire(std::string_view key, std::chrono::milliseconds ttl) {
   // PEXPIRE with a ttl that is not positive deletes the key, as the Store contract says.
   auto reply = impl_->call({"PEXPIRE", impl_->key(key), milliseconds_text(ttl)});
-  if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::integer})) return error;
   return reply->integer > 0;
 }
 
 Result<void> RedisStore::publish(std::string_view channel, const json::value& message) {
   auto reply = impl_->call({"PUBLISH", impl_->key(channel), json::stringify(message)});
-  if (auto error = check_reply(reply, {Reply::Kind::integer})) return error;
+  if (auto error = impl_->check(reply, {Reply::Kind::integer})) return error;
   return {};
 }
 
@@ -535,6 +558,10 @@ std::string RedisStore::key(std::string_view name) const {
 
 const RedisEndpoint& RedisStore::endpoint() const noexcept {
   return impl_->endpoint;
+}
+
+const StoreOptions& RedisStore::options() const noexcept {
+  return impl_->options;
 }
 
 }  // namespace igniter::store
