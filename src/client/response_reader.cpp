@@ -59,6 +59,7 @@ ResponseReader::error_code ResponseReader::parse() {
       continue;
     }
     auto status = parser_->get().result_int();
+    if (status < 100 || status > 599) return http::error::bad_status;  // RFC 9110 §15: invalid
     if (status / 100 != 1) {
       done_ = true;
       leftover_ += pending_.size();

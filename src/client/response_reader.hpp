@@ -60,8 +60,8 @@ struct ResponseLimits {
 
 /// Reads one final answer. Errors are beast's http errors (header_limit, body_limit, bad_*), plus
 /// http::error::buffer_overflow when an unparsed piece (a line) is over max_header_bytes and
-/// http::error::unexpected_body for a 101 or more 1xx answers than allowed. After an error the reader is
-/// spent. Not thread-safe.
+/// http::error::bad_status for a status outside 100-599, a 101, or more 1xx answers than allowed. After an
+/// error the reader is spent. Not thread-safe.
 class ResponseReader {
  public:
   using error_code = boost::beast::error_code;
