@@ -66,14 +66,15 @@ class SseParser {
       }
       auto eol = bytes.find_first_of("\r\n");
       if (eol == std::string_view::npos) {
+        // Checked before appending: one feed, however large, never holds more than the bound.
+        if (over_bound(bytes.size())) return fail();
         line_.append(bytes);
-        if (line_.size() + data_.size() + event_.size() > max_frame_bytes_) return fail();
         return true;
       }
+      if (over_bound(eol)) return fail();
       line_.append(bytes.substr(0, eol));
       after_cr_ = bytes[eol] == '\r';
       bytes.remove_prefix(eol + 1);
-      if (line_.size() + data_.size() + event_.size() > max_frame_bytes_) return fail();
       if (line_.empty()) {
         if (auto frame = dispatch()) {
           if constexpr (std::is_same_v<decltype(on_frame(*frame)), bool>) {
@@ -94,6 +95,11 @@ class SseParser {
   const std::string& last_event_id() const noexcept { return last_event_id_; }
 
  private:
+  // Would `more` bytes of the current line take the frame past its bound?
+  bool over_bound(std::size_t more) const noexcept {
+    return line_.size() + data_.size() + event_.size() + more > max_frame_bytes_;
+  }
+
   bool fail() {
     failed_ = true;
     line_.clear();

@@ -98,7 +98,18 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     if (thread_.joinable()) thread_.join();
   }
 
-  Reply<ChannelChange> change(std::vector<std::string> add, std::vector<std::string> remove) {
+  Reply<ChannelChange> change(std::vector<std::string> add, std::vector<std::string> remove) noexcept {
+    try {
+      return change_once(std::move(add), std::move(remove));
+    } catch (const std::exception& e) {
+      return Error{.ec = errc::internal_error, .message = std::string("The change failed: ") + e.what()};
+    } catch (...) {
+      return Error{.ec = errc::internal_error, .message = "The change failed"};
+    }
+  }
+
+ private:
+  Reply<ChannelChange> change_once(std::vector<std::string> add, std::vector<std::string> remove) {
     if (closed_) return Error{.ec = errc::closed, .message = "The subscription is closed"};
     std::uint64_t version = 0, serial = 0;
     bool open = false;
@@ -132,6 +143,7 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     return Reply<ChannelChange>(deferred, 0);
   }
 
+ public:
   std::string last_event_id() const {
     std::lock_guard lock(mutex_);
     return last_event_id_;

@@ -177,7 +177,8 @@ TEST(ResponseReader, TheAnswerToAHeadHasNoBodyWhateverItsContentLength) {
 
 TEST(ResponseReader, GarbageIsAnError) {
   for (std::string_view garbage :
-       {"HTTP/1.1 2000 OK\r\n\r\n", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Field\r\n\r\n",
+       {"HTTP/1.1 000 Zero\r\n\r\n", "HTTP/1.1 600 Six\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
+        "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nBad Field\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
     ResponseReader reader(kLimits);
