@@ -54,23 +54,26 @@ ResponseReader::error_code ResponseReader::parse() {
     pending_.erase(0, n);
     if (ec == http::error::need_more) return {};
     if (ec) return ec;
-    if (!parser_->is_done()) {
-      if (n == 0) return {};  // nothing more can be parsed from what is here
-      continue;
+    if (parser_->is_header_done()) {
+      auto status = parser_->get().result_int();
+      if (status < 100 || status > 599) return http::error::bad_status;  // RFC 9110 §15: invalid
+      if (status / 100 == 1) {
+        // An interim answer (100 Continue, 103 Early Hints...; it has no body, so it is complete): the
+        // final one follows on the same connection. 101 would switch protocols, which this client never
+        // asks for.
+        if (status == 101 || interim_ >= limits_.max_interim_responses) return http::error::bad_status;
+        ++interim_;
+        start();
+        continue;
+      }
     }
-    auto status = parser_->get().result_int();
-    if (status < 100 || status > 599) return http::error::bad_status;  // RFC 9110 §15: invalid
-    if (status / 100 != 1) {
+    if (parser_->is_done()) {
       done_ = true;
       leftover_ += pending_.size();
       pending_.clear();
       return {};
     }
-    // An interim answer (100 Continue, 103 Early Hints...): the final one follows on the same connection.
-    // 101 would switch protocols, which this client never asks for.
-    if (status == 101 || interim_ >= limits_.max_interim_responses) return http::error::bad_status;
-    ++interim_;
-    start();
+    if (n == 0) return {};  // nothing more can be parsed from what is here
   }
   return {};
 }
