@@ -273,7 +273,8 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     if (auto ec = connection.read_answer(reader, deadline, /*head_only=*/true))
       return transport_error(ec, what, client_options.timeout);
     char buffer[16 * 1024];
-    // The next piece of the body, waiting at most `timeout` for bytes; "" with the reason when it ended.
+    // Reads the next piece of the body into reader.body(), waiting at most `timeout` for bytes; an error
+    // once the stream failed or ended (http::error::end_of_stream for an end where one was allowed).
     auto read = [&](std::chrono::milliseconds timeout) -> error_code {
       std::size_t n = 0;
       auto ec = connection.read_some(buffer, sizeof buffer, n, timeout);
