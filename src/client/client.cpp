@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/string_body.hpp>
 
+#include <exception>
 #include <stdexcept>
 #include <utility>
 
@@ -61,9 +62,24 @@ Error transport_error(const error_code& ec, std::string_view what, std::chrono::
   } else if (stale_connection(ec) || ec == http::error::partial_message) {
     error.ec = errc::connection_closed;
     error.message = std::string(what) + ": the server closed the connection before the answer was complete";
-  } else if (ec == http::error::body_limit || ec == http::error::header_limit) {
+  } else if (ec == http::error::body_limit) {
     error.ec = errc::answer_too_large;
-    error.message = std::string(what) + ": the answer is larger than the client accepts (max_body_bytes)";
+    error.message =
+        std::string(what) + ": the answer's body is larger than the client accepts (max_body_bytes)";
+  } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    error.ec = errc::answer_too_large;
+    error.message = std::string(what) +
+                    ": the answer's head, or a line of its body framing, is larger than the client accepts "
+                    "(max_header_bytes)";
+  } else if (ec == http::error::bad_status) {
+    error.ec = errc::invalid_answer;
+    error.message = std::string(what) +
+                    ": the answer's status cannot be used (a bad status line, 101 Switching Protocols, or "
+                    "more interim 1xx answers than max_interim_responses)";
+  } else if (ec.category() == http::make_error_code(http::error::bad_status).category()) {
+    error.ec = errc::invalid_answer;
+    error.message =
+        std::string(what) + ": the answer is not HTTP/1.1 the client can read (" + ec.message() + ")";
   } else {
     error.ec = std::error_code(ec);
     error.message = std::string(what) + ": " + ec.message();
@@ -72,7 +88,12 @@ Error transport_error(const error_code& ec, std::string_view what, std::chrono::
 }
 
 ClientState::ClientState(std::string_view base_url, ClientOptions options)
-    : base_url_(base_url), url_(parse_base_url(base_url)), options_(std::move(options)) {
+    : base_url_(base_url),
+      url_(parse_base_url(base_url)),
+      options_(std::move(options)),
+      cookies_({.max_cookies = options_.max_cookies,
+                .max_cookie_bytes = options_.max_cookie_bytes,
+                .max_jar_bytes = options_.max_cookie_jar_bytes}) {
   for (const auto& [name, value] : options_.headers) set_header(name, value);
 }
 
@@ -86,10 +107,7 @@ Headers ClientState::headers() const {
     else
       out.emplace_back(name, value);
   }
-  for (const auto& [name, value] : cookies_) {
-    if (!cookie.empty()) cookie += "; ";
-    cookie += name + "=" + value;
-  }
+  cookies_.append_header(cookie);
   if (!cookie.empty()) out.emplace_back("Cookie", std::move(cookie));
   return out;
 }
@@ -106,16 +124,15 @@ void ClientState::set_cookie(std::string_view name, std::string_view value) {
   if (!cookie_name_ok(name) || !cookie_value_ok(value))
     throw std::invalid_argument("igniter::client: invalid cookie '" + std::string(name) + "'");
   std::lock_guard lock(mutex_);
-  if (value.empty())
-    cookies_.erase(std::string(name));
-  else
-    cookies_[std::string(name)] = std::string(value);
+  if (!cookies_.set(name, value))
+    throw std::invalid_argument("igniter::client: cookie '" + std::string(name) +
+                                "' is larger than max_cookie_bytes (" +
+                                std::to_string(options_.max_cookie_bytes) + ")");
 }
 
 std::string ClientState::cookie(std::string_view name) const {
   std::lock_guard lock(mutex_);
-  auto it = cookies_.find(std::string(name));
-  return it == cookies_.end() ? std::string() : it->second;
+  return cookies_.get(name);
 }
 
 void ClientState::take_cookie(std::string_view line) {
@@ -124,17 +141,21 @@ void ClientState::take_cookie(std::string_view line) {
   if (!change || !cookie_name_ok(change->name) || !cookie_value_ok(change->value)) return;
   std::lock_guard lock(mutex_);
   if (change->remove)
-    cookies_.erase(change->name);
+    cookies_.remove(change->name);
   else
-    cookies_[change->name] = change->value;
+    cookies_.set(change->name, change->value);  // a cookie over max_cookie_bytes is ignored
 }
 
 std::unique_ptr<ClientState::Pooled> ClientState::take_idle() {
   std::lock_guard lock(mutex_);
-  if (idle_.empty()) return nullptr;
-  auto pooled = std::move(idle_.back());  // the most recently used: the least likely to have timed out
-  idle_.pop_back();
-  return pooled;
+  while (!idle_.empty()) {
+    auto pooled = std::move(idle_.back());  // the most recently used: the least likely to have timed out
+    idle_.pop_back();
+    // Bytes that arrived on an idle connection answer nothing this client asked: they would be read as
+    // the next call's answer. Such a connection is closed, not used.
+    if (!pooled->connection.has_unread_bytes()) return pooled;
+  }
+  return nullptr;
 }
 
 void ClientState::give_back(std::unique_ptr<Pooled> pooled) {
@@ -142,7 +163,23 @@ void ClientState::give_back(std::unique_ptr<Pooled> pooled) {
   if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(pooled));
 }
 
-Reply<json::value> ClientState::call(Method method, std::string_view path, const CallOptions& options) {
+Reply<json::value> ClientState::call(Method method, std::string_view path,
+                                     const CallOptions& options) noexcept {
+  // Errors are values here: an exception (a field too long for Beast, memory running out) must not
+  // escape into the caller's code, nor end a subscription's thread.
+  try {
+    return call_once(method, path, options);
+  } catch (const std::length_error& e) {
+    return Error{.ec = errc::invalid_request,
+                 .message = std::string("The request cannot be written: ") + e.what()};
+  } catch (const std::exception& e) {
+    return Error{.ec = errc::internal_error, .message = std::string("The client failed: ") + e.what()};
+  } catch (...) {
+    return Error{.ec = errc::internal_error, .message = "The client failed"};
+  }
+}
+
+Reply<json::value> ClientState::call_once(Method method, std::string_view path, const CallOptions& options) {
   auto target = make_target(url_.base_path, path, options.params, options.query);
   if (!target) return std::move(target).error();
   for (const auto& [name, value] : options.headers)
@@ -172,23 +209,23 @@ Reply<json::value> ClientState::call(Method method, std::string_view path, const
         return transport_error(ec, "Connecting to " + url_.host_header, options_.connect_timeout);
     }
     auto deadline = Clock::now() + timeout;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(options_.max_body_bytes);
-    parser.header_limit(64 * 1024);
+    ResponseReader reader(response_limits(options_.max_body_bytes), method == Method::HEAD);
     auto ec = pooled->connection.write(request, deadline);
-    if (!ec) ec = pooled->connection.read(parser, deadline);
+    if (!ec) ec = pooled->connection.read_answer(reader, deadline);
     if (ec) {
       // A server closes an idle keep-alive connection without reading what arrives on it: a request that
       // met such a close on a reused connection, before any byte of an answer, goes again once on a new
       // connection (as browsers do).
-      if (reused && attempt == 0 && !parser.got_some() && stale_connection(ec)) continue;
+      if (reused && attempt == 0 && !reader.got_some() && stale_connection(ec)) continue;
       return transport_error(ec, what, timeout);
     }
-    auto& response = parser.get();
+    auto& response = reader.response();
     for (const auto& field : response.base())
       if (field.name() == http::field::set_cookie) take_cookie(field.value());
     auto reply = interpret_answer(response.result_int(), response.body());
-    if (response.keep_alive()) give_back(std::move(pooled));
+    // Only a connection whose answer ended exactly where it said may carry the next request: bytes after
+    // it (a second answer, garbage) would be read as that request's answer.
+    if (reader.reusable()) give_back(std::move(pooled));
     return reply;
   }
 }

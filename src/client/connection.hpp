@@ -8,16 +8,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+
+#include "client/response_reader.hpp"
 
 namespace igniter::client::detail {
 
@@ -77,39 +78,41 @@ class Connection {
     return interrupted_ ? asio::error::operation_aborted : result;
   }
 
-  /// Reads a whole message into `parser` before `deadline`.
-  template <class Parser>
-  error_code read(Parser& parser, Clock::time_point deadline) {
+  /// Reads what arrives (at most `size` bytes, into `data`) before `deadline`; `n` says how many.
+  error_code read_some(char* data, std::size_t size, std::size_t& n, Clock::time_point deadline) {
     stream_.expires_at(deadline);
-    error_code result = asio::error::would_block;
-    http::async_read(stream_, buffer_, parser, [&](error_code ec, std::size_t) { result = ec; });
-    run();
-    return interrupted_ ? asio::error::operation_aborted : result;
+    return read_some(data, size, n);
   }
 
-  /// Reads a message's head into `parser` before `deadline`.
-  template <class Parser>
-  error_code read_header(Parser& parser, Clock::time_point deadline) {
-    stream_.expires_at(deadline);
-    error_code result = asio::error::would_block;
-    http::async_read_header(stream_, buffer_, parser, [&](error_code ec, std::size_t) { result = ec; });
-    run();
-    return interrupted_ ? asio::error::operation_aborted : result;
-  }
-
-  /// Reads some of the body into `parser` (a buffer_body's buffer), waiting at most `timeout` for bytes
-  /// (forever when zero). http::error::need_buffer (the buffer is full) is not an error.
-  template <class Parser>
-  error_code read_some(Parser& parser, std::chrono::milliseconds timeout) {
+  /// Reads what arrives, waiting at most `timeout` for a byte (forever when zero).
+  error_code read_some(char* data, std::size_t size, std::size_t& n, std::chrono::milliseconds timeout) {
     if (timeout.count() > 0)
       stream_.expires_after(timeout);
     else
       stream_.expires_never();
-    error_code result = asio::error::would_block;
-    http::async_read_some(stream_, buffer_, parser, [&](error_code ec, std::size_t) { result = ec; });
-    run();
-    if (result == http::error::need_buffer) result = {};
-    return interrupted_ ? asio::error::operation_aborted : result;
+    return read_some(data, size, n);
+  }
+
+  /// Feeds `reader` from the socket until its answer is complete (only its head when `head_only`), before
+  /// `deadline`. The reader bounds what it keeps, so a server that never ends a line costs nothing more.
+  error_code read_answer(ResponseReader& reader, Clock::time_point deadline, bool head_only = false) {
+    char buffer[16 * 1024];
+    while (head_only ? !reader.head_done() : !reader.done()) {
+      std::size_t n = 0;
+      auto ec = read_some(buffer, sizeof buffer, n, deadline);
+      if (n > 0)
+        if (auto failed = reader.feed(std::string_view(buffer, n))) return failed;
+      if (ec == asio::error::eof) return reader.finish();
+      if (ec) return ec;
+    }
+    return {};
+  }
+
+  /// Bytes arrived that nobody asked for (or the socket failed): the connection cannot carry a request.
+  bool has_unread_bytes() const noexcept {
+    error_code ec;
+    auto n = stream_.socket().available(ec);
+    return ec || n > 0;
   }
 
   /// Waits `delay` on this io_context (interruptible); false when interrupted.
@@ -141,6 +144,17 @@ class Connection {
   bool interrupted() const noexcept { return interrupted_; }
 
  private:
+  error_code read_some(char* data, std::size_t size, std::size_t& n) {
+    error_code result = asio::error::would_block;
+    n = 0;
+    stream_.async_read_some(asio::buffer(data, size), [&](error_code ec, std::size_t got) {
+      result = ec;
+      n = got;
+    });
+    run();
+    return interrupted_ ? asio::error::operation_aborted : result;
+  }
+
   // Runs the io_context until the operation just started (and anything posted to it) has finished.
   void run() {
     io_.restart();
@@ -149,7 +163,6 @@ class Connection {
 
   asio::io_context& io_;
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
   asio::ip::tcp::resolver* resolver_ = nullptr;  // while resolving, for interrupt()
   asio::steady_timer* timer_ = nullptr;          // while waiting, for interrupt()
   bool interrupted_ = false;

@@ -27,6 +27,8 @@ class ClientCategory final : public std::error_category {
         return "an event stream frame is too large";
       case errc::closed:
         return "the subscription is closed";
+      case errc::internal_error:
+        return "the client failed inside";
     }
     return "unknown client error";
   }

@@ -3,7 +3,9 @@
 // in, in pieces of any size, frames out. No sockets; unit-tested byte by byte.
 
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,10 +27,14 @@ struct SseFrame {
 /// `id:` still moves last_event_id(), as in a browser. Not thread-safe; one per connection.
 class SseParser {
  public:
-  /// `max_frame_bytes` bounds one frame (its pending line and data) so a hostile stream cannot grow
-  /// memory without end.
-  explicit SseParser(std::size_t max_frame_bytes = 16 << 20, std::string last_event_id = {})
-      : max_frame_bytes_(max_frame_bytes), last_event_id_(std::move(last_event_id)) {}
+  /// `max_frame_bytes` bounds one frame (its pending line and data; its event type and id are lines
+  /// of it) so a hostile stream cannot grow memory without end. An `id:` longer than `max_id_bytes` is
+  /// ignored, like one with NUL: the id goes back to the server as a header.
+  explicit SseParser(std::size_t max_frame_bytes = 16 << 20, std::string last_event_id = {},
+                     std::size_t max_id_bytes = 1024)
+      : max_frame_bytes_(max_frame_bytes),
+        max_id_bytes_(max_id_bytes),
+        last_event_id_(std::move(last_event_id)) {}
 
   /// Parses `bytes`, calling `on_frame(const SseFrame&)` for each frame completed by them. Returns false
   /// once a frame is over the bound (the stream is then unusable: drop it). `on_frame` may return false
@@ -60,14 +66,15 @@ class SseParser {
       }
       auto eol = bytes.find_first_of("\r\n");
       if (eol == std::string_view::npos) {
+        // Checked before appending: one feed, however large, never holds more than the bound.
+        if (over_bound(bytes.size())) return fail();
         line_.append(bytes);
-        if (line_.size() + data_.size() > max_frame_bytes_) return fail();
         return true;
       }
+      if (over_bound(eol)) return fail();
       line_.append(bytes.substr(0, eol));
       after_cr_ = bytes[eol] == '\r';
       bytes.remove_prefix(eol + 1);
-      if (line_.size() + data_.size() > max_frame_bytes_) return fail();
       if (line_.empty()) {
         if (auto frame = dispatch()) {
           if constexpr (std::is_same_v<decltype(on_frame(*frame)), bool>) {
@@ -88,6 +95,11 @@ class SseParser {
   const std::string& last_event_id() const noexcept { return last_event_id_; }
 
  private:
+  // Would `more` bytes of the current line take the frame past its bound?
+  bool over_bound(std::size_t more) const noexcept {
+    return line_.size() + data_.size() + event_.size() + more > max_frame_bytes_;
+  }
+
   bool fail() {
     failed_ = true;
     line_.clear();
@@ -111,11 +123,15 @@ class SseParser {
     } else if (name == "event") {
       event_.assign(value);
     } else if (name == "id") {
-      if (value.find('\0') == std::string_view::npos) id_ = std::string(value);
+      if (value.find('\0') == std::string_view::npos && value.size() <= max_id_bytes_)
+        id_ = std::string(value);
     } else if (name == "retry") {
-      if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos &&
-          value.size() < 10)
-        retry_ = std::stol(std::string(value));
+      // Digits only, as the spec says; a value past what a long holds is held at the largest.
+      if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos) {
+        long ms = 0;
+        auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), ms);
+        retry_ = ec == std::errc::result_out_of_range ? std::numeric_limits<long>::max() : ms;
+      }
     }
   }
 
@@ -135,6 +151,7 @@ class SseParser {
   }
 
   std::size_t max_frame_bytes_;
+  std::size_t max_id_bytes_;
   std::string last_event_id_;
   std::string line_;  // the line being read
   std::string event_;

@@ -1,19 +1,22 @@
 #include "igniter/client/subscription.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
 #include "client/backoff.hpp"
 #include "client/client_state.hpp"
 #include "client/connection.hpp"
+#include "client/response_reader.hpp"
 #include "client/sse_parser.hpp"
 #include "client/wire.hpp"
 #include "igniter/client/client.hpp"
@@ -95,7 +98,18 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     if (thread_.joinable()) thread_.join();
   }
 
-  Reply<ChannelChange> change(std::vector<std::string> add, std::vector<std::string> remove) {
+  Reply<ChannelChange> change(std::vector<std::string> add, std::vector<std::string> remove) noexcept {
+    try {
+      return change_once(std::move(add), std::move(remove));
+    } catch (const std::exception& e) {
+      return Error{.ec = errc::internal_error, .message = std::string("The change failed: ") + e.what()};
+    } catch (...) {
+      return Error{.ec = errc::internal_error, .message = "The change failed"};
+    }
+  }
+
+ private:
+  Reply<ChannelChange> change_once(std::vector<std::string> add, std::vector<std::string> remove) {
     if (closed_) return Error{.ec = errc::closed, .message = "The subscription is closed"};
     std::uint64_t version = 0, serial = 0;
     bool open = false;
@@ -129,6 +143,7 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     return Reply<ChannelChange>(deferred, 0);
   }
 
+ public:
   std::string last_event_id() const {
     std::lock_guard lock(mutex_);
     return last_event_id_;
@@ -149,12 +164,27 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
   }
 
  private:
-  void run() {
+  void run() noexcept {
+    try {
+      loop();
+    } catch (...) {
+      // Only the bookkeeping around the streams is left here (they are guarded): the subscription stops,
+      // and says so, rather than end the program.
+      closed_ = true;
+      try {
+        report({.state = State::closed,
+                .error = Error{.ec = errc::internal_error, .message = "The subscription's thread failed"}});
+      } catch (...) {
+      }
+    }
+  }
+
+  void loop() {
     running_ = this;
     Backoff backoff(options_.backoff);
     while (!closed_) {
       report({.state = State::connecting, .attempt = backoff.attempts()});
-      auto why = run_stream(backoff);
+      auto why = guarded_run_stream(backoff);
       if (closed_) break;
       if (reopen_now_) {
         reopen_now_ = false;
@@ -172,6 +202,22 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
       current_ = nullptr;
     }
     report({.state = State::closed});
+  }
+
+  // run_stream, whose exceptions (a request field too long for Beast, memory running out...) end that
+  // stream like any failure: reported, then a reconnect after the backoff delay. Nothing thrown may leave
+  // the thread (std::terminate would end the program).
+  Error guarded_run_stream(Backoff& backoff) noexcept {
+    try {
+      return run_stream(backoff);
+    } catch (const std::length_error& e) {
+      return Error{.ec = errc::invalid_request,
+                   .message = std::string("The stream's request cannot be written: ") + e.what()};
+    } catch (const std::exception& e) {
+      return Error{.ec = errc::internal_error, .message = std::string("The stream failed: ") + e.what()};
+    } catch (...) {
+      return Error{.ec = errc::internal_error, .message = "The stream failed"};
+    }
   }
 
   // One connection, from connect to its end; returns why it ended.
@@ -212,33 +258,46 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
     request.set(http::field::user_agent, "igniter-cpp-client");
     request.set(http::field::accept, "text/event-stream");
     request.set(http::field::cache_control, "no-cache");
-    if (!last_event_id.empty()) request.set("Last-Event-ID", last_event_id);
+    // The id came from the server: one that cannot be a header field value is not sent back.
+    if (!last_event_id.empty() && !bad_header("Last-Event-ID", last_event_id))
+      request.set("Last-Event-ID", last_event_id);
     for (const auto& [name, value] : client_->headers()) request.insert(name, value);
     auto deadline = Clock::now() + client_options.timeout;
     std::string what = "GET " + *target;
     if (auto ec = connection.write(request, deadline))
       return transport_error(ec, what, client_options.timeout);
 
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);  // a stream's body has no end
-    if (auto ec = connection.read_header(parser, deadline))
+    // The head is bounded like a call's; the body is not (a stream has no end), but what is read of it
+    // is handed to the SSE parser and dropped at each read, and the SSE parser bounds a frame.
+    ResponseReader reader(client_->response_limits(std::nullopt));
+    if (auto ec = connection.read_answer(reader, deadline, /*head_only=*/true))
       return transport_error(ec, what, client_options.timeout);
     char buffer[16 * 1024];
-    auto read = [&](std::chrono::milliseconds timeout) -> std::pair<error_code, std::string_view> {
-      parser.get().body().data = buffer;
-      parser.get().body().size = sizeof buffer;
-      auto ec = connection.read_some(parser, timeout);
-      return {ec, std::string_view(buffer, sizeof buffer - parser.get().body().size)};
+    // Reads the next piece of the body into reader.body(), waiting at most `timeout` for bytes; an error
+    // once the stream failed or ended (http::error::end_of_stream for an end where one was allowed).
+    auto read = [&](std::chrono::milliseconds timeout) -> error_code {
+      std::size_t n = 0;
+      auto ec = connection.read_some(buffer, sizeof buffer, n, timeout);
+      if (n > 0)
+        if (auto failed = reader.feed(std::string_view(buffer, n))) return failed;
+      if (ec == asio::error::eof) {
+        if (auto failed = reader.finish()) return failed;
+        return http::error::end_of_stream;
+      }
+      return ec;
     };
 
-    auto status = parser.get().result_int();
+    auto status = reader.response().result_int();
     if (status != 200) {
+      // The refusal's body (an error envelope), at most 64 KiB of it.
       std::string body;
-      while (!parser.is_done() && body.size() < 64 * 1024) {
-        auto [ec, bytes] = read(client_options.timeout);
-        body.append(bytes);
+      while (!reader.done() && body.size() < 64 * 1024) {
+        auto ec = read(client_options.timeout);
+        body += reader.body();
+        reader.body().clear();
         if (ec) break;
       }
+      body += reader.body();
       auto refusal = interpret_answer(status, body);
       Error error =
           refusal ? Error{.ec = errc::invalid_answer, .status = status} : std::move(refusal).error();
@@ -246,34 +305,41 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
                       (error.message.empty() ? "HTTP " + std::to_string(status) : error.message);
       return error;
     }
-    auto content_type = parser.get()[http::field::content_type];
+    auto content_type = reader.response()[http::field::content_type];
     if (!istarts_with(content_type, "text/event-stream"))
       return Error{.ec = errc::invalid_answer,
                    .status = status,
                    .message = "The stream answered with Content-Type '" + std::string(content_type) +
                               "', not text/event-stream"};
 
-    SseParser sse(options_.max_frame_bytes, last_event_id);
+    SseParser sse(options_.max_frame_bytes, last_event_id, options_.max_event_id_bytes);
+    // Hands what has arrived of the body (with the head, or by the last read) to the SSE parser, then
+    // drops it; false when a frame is over the bound.
+    auto parse_body = [&] {
+      bool fits = sse.feed(reader.body(),
+                           [&](const SseFrame& frame) { return deliver(frame, serial, version, backoff); });
+      reader.body().clear();
+      return fits;
+    };
+    Error too_large{.ec = errc::frame_too_large,
+                    .message = "An event stream frame is larger than max_frame_bytes (" +
+                               std::to_string(options_.max_frame_bytes) + ")"};
     for (;;) {
+      if (!parse_body()) return too_large;
       if (closed_ || reopen_now_) return Error{.ec = errc::closed, .message = "Closed"};
-      if (parser.is_done())
+      if (reader.done())
         return Error{.ec = errc::connection_closed, .message = "The server ended the stream"};
-      auto [ec, bytes] = read(options_.idle_timeout);
-      if (!bytes.empty()) {
-        bool fits =
-            sse.feed(bytes, [&](const SseFrame& frame) { return deliver(frame, serial, version, backoff); });
-        if (!fits)
-          return Error{.ec = errc::frame_too_large,
-                       .message = "An event stream frame is larger than max_frame_bytes (" +
-                                  std::to_string(options_.max_frame_bytes) + ")"};
-      }
+      auto ec = read(options_.idle_timeout);
+      if (!ec) continue;
+      if (!parse_body()) return too_large;  // what arrived before the end or the failure
+      if (closed_ || reopen_now_) return Error{.ec = errc::closed, .message = "Closed"};
       if (ec == beast::error::timeout)
         return Error{.ec = errc::timeout,
                      .message = "No data on the stream (not even a keepalive) for " +
                                 std::to_string(options_.idle_timeout.count()) + " ms"};
       if (ec == asio::error::eof || ec == http::error::end_of_stream || ec == http::error::partial_message)
         return Error{.ec = errc::connection_closed, .message = "The server closed the stream"};
-      if (ec) return transport_error(ec, "The stream", options_.idle_timeout);
+      return transport_error(ec, "The stream", options_.idle_timeout);
     }
   }
 
@@ -284,6 +350,11 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
       auto connected = parse_connected(frame.data);
       if (!connected) return true;
       auto& info = connected->info;
+      // A lastEventId that could not go back as a Last-Event-ID header (CR, LF, NUL, too long) is ignored,
+      // as the SSE parser ignores such an `id:`.
+      if (bad_header("Last-Event-ID", info.last_event_id) ||
+          info.last_event_id.size() > options_.max_event_id_bytes)
+        info.last_event_id.clear();
       if (info.last_event_id.empty() && frame.id) info.last_event_id = *frame.id;
       {
         std::lock_guard lock(mutex_);

@@ -258,6 +258,7 @@ std::optional<CookieChange> parse_set_cookie(std::string_view line) {
   if (change.value.size() >= 2 && change.value.front() == '"' && change.value.back() == '"')
     change.value = change.value.substr(1, change.value.size() - 2);
   change.remove = change.value.empty();
+  bool max_age_removes = false;
   auto attributes = semi == std::string_view::npos ? std::string_view() : line.substr(semi + 1);
   while (!attributes.empty()) {
     auto next = attributes.find(';');
@@ -265,12 +266,57 @@ std::optional<CookieChange> parse_set_cookie(std::string_view line) {
     attributes.remove_prefix(next == std::string_view::npos ? attributes.size() : next + 1);
     auto aeq = attribute.find('=');
     if (aeq == std::string_view::npos || !iequals(trim(attribute.substr(0, aeq)), "max-age")) continue;
+    // RFC 6265 §5.2.2: a leading '-' or DIGIT, then DIGITs only; anything else leaves the attribute out.
+    // The number is compared, never converted, so no length of it can overflow.
     auto number = trim(attribute.substr(aeq + 1));
-    long long seconds = 0;
-    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), seconds);
-    if (ec == std::errc{} && end == number.data() + number.size() && seconds <= 0) change.remove = true;
+    bool negative = !number.empty() && number.front() == '-';
+    auto digits = negative ? number.substr(1) : number;
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+    bool zero = digits.find_first_not_of('0') == std::string_view::npos;
+    max_age_removes = negative || zero;  // the last Max-Age is the one that counts
   }
+  if (max_age_removes) change.remove = true;
   return change;
+}
+
+bool CookieJar::set(std::string_view name, std::string_view value) {
+  if (value.empty()) {
+    remove(name);
+    return true;
+  }
+  if (name.size() + value.size() > limits_.max_cookie_bytes) return false;
+  remove(name);
+  cookies_.emplace(std::string(name), Entry{std::string(value), ++serial_});
+  bytes_ += name.size() + value.size();
+  while (!cookies_.empty() && (cookies_.size() > limits_.max_cookies || bytes_ > limits_.max_jar_bytes)) {
+    auto oldest = cookies_.begin();
+    for (auto it = cookies_.begin(); it != cookies_.end(); ++it)
+      if (it->second.serial < oldest->second.serial) oldest = it;
+    bytes_ -= oldest->first.size() + oldest->second.value.size();
+    cookies_.erase(oldest);
+  }
+  return true;
+}
+
+void CookieJar::remove(std::string_view name) {
+  if (auto it = cookies_.find(name); it != cookies_.end()) {
+    bytes_ -= it->first.size() + it->second.value.size();
+    cookies_.erase(it);
+  }
+}
+
+std::string CookieJar::get(std::string_view name) const {
+  auto it = cookies_.find(name);
+  return it == cookies_.end() ? std::string() : it->second.value;
+}
+
+void CookieJar::append_header(std::string& header) const {
+  for (const auto& [name, entry] : cookies_) {
+    if (!header.empty()) header += "; ";
+    header += name;
+    header += '=';
+    header += entry.value;
+  }
 }
 
 std::optional<ConnectedFrame> parse_connected(std::string_view data) {

@@ -2,6 +2,10 @@
 // What the client writes and reads, without sockets: the base URL, request targets, query strings,
 // answers and their envelopes, cookies, and the realtime frames' JSON. Unit-tested on its own.
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,8 +59,47 @@ struct CookieChange {
   bool remove = false;  ///< Max-Age=0 (or negative), or an empty value
 };
 
-/// Reads `name=value; attributes`; nullopt when there is no `name=`. Only Max-Age is honoured.
+/// Reads `name=value; attributes`; nullopt when there is no `name=`. Only Max-Age is honoured, read as
+/// RFC 6265 §5.2.2 says: the last one counts; a value that is not `-`? followed by digits only is ignored;
+/// zero or negative (however long) deletes; a positive one of any length keeps the cookie.
 std::optional<CookieChange> parse_set_cookie(std::string_view line);
+
+/// The bounds of a CookieJar.
+struct CookieLimits {
+  std::size_t max_cookies = 50;          ///< Cookies kept; a new one past it evicts the oldest.
+  std::size_t max_cookie_bytes = 4096;   ///< Name and value of one cookie; a larger one is refused.
+  std::size_t max_jar_bytes = 16 << 10;  ///< All names and values; the oldest go to make room.
+};
+
+/// One client's cookies (one host: no domain or path rules), bounded in count and bytes so that a server
+/// cannot make the Cookie header grow without end. Not thread-safe (ClientState guards it).
+class CookieJar {
+ public:
+  explicit CookieJar(CookieLimits limits = {}) : limits_(limits) {}
+
+  /// Sets cookie `name` (an empty value removes it), evicting the least recently set ones to stay within
+  /// the limits. False (and nothing changes) when the cookie alone is over max_cookie_bytes.
+  bool set(std::string_view name, std::string_view value);
+  void remove(std::string_view name);
+  /// The value of `name`, "" when there is none.
+  std::string get(std::string_view name) const;
+  /// Appends `name=value` pairs, "; "-separated, to a Cookie header value (which may hold some already).
+  void append_header(std::string& header) const;
+
+  std::size_t size() const noexcept { return cookies_.size(); }
+  /// The names' and values' bytes.
+  std::size_t bytes() const noexcept { return bytes_; }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::uint64_t serial = 0;  // when it was set: the smallest is evicted first
+  };
+  CookieLimits limits_;
+  std::map<std::string, Entry, std::less<>> cookies_;
+  std::size_t bytes_ = 0;
+  std::uint64_t serial_ = 0;
+};
 
 /// A `connected` frame: what the user sees, and the token that binds live changes to the stream.
 struct ConnectedFrame {

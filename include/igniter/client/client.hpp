@@ -29,15 +29,24 @@ namespace igniter::client {
 /// Header fields, in order; names are sent as written.
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-/// Settings of a Client.
+/// Settings of a Client. The limits bound what a server (a hostile one included) can make the client
+/// hold; past one, the call fails with an Error (never an exception) and its connection is closed.
 struct ClientOptions {
   std::chrono::milliseconds connect_timeout{5'000};  ///< Resolving the host and connecting.
   std::chrono::milliseconds timeout{30'000};         ///< Sending a request and receiving its whole answer.
-  std::size_t max_body_bytes = 64 << 20;             ///< Largest answer accepted (errc::answer_too_large).
-  std::size_t max_idle_connections = 4;              ///< Keep-alive connections kept open between calls.
-  Headers headers;                                   ///< Sent with every request and stream.
-  bool keep_cookies = true;  ///< Keep the cookies answers set (name and value; Max-Age=0 deletes) and
-                             ///< send them back with later requests and streams.
+  std::size_t max_body_bytes = 64 << 20;             ///< Largest answer body (errc::answer_too_large).
+  /// Largest answer head (status line and fields), and largest piece of body framing the client must hold
+  /// at once: a chunk-size line with its extensions, the trailers (errc::answer_too_large).
+  std::size_t max_header_bytes = 64 << 10;
+  unsigned max_interim_responses = 5;    ///< 1xx answers (100, 103...) skipped before the final one;
+                                         ///< more are errc::invalid_answer.
+  std::size_t max_idle_connections = 4;  ///< Keep-alive connections kept open between calls.
+  Headers headers;                       ///< Sent with every request and stream.
+  bool keep_cookies = true;      ///< Keep the cookies answers set (name and value; Max-Age=0 deletes) and
+                                 ///< send them back with later requests and streams.
+  std::size_t max_cookies = 50;  ///< Cookies in the jar; a new one past it evicts the oldest (RFC 6265).
+  std::size_t max_cookie_bytes = 4096;  ///< Name and value of one cookie; a larger Set-Cookie is ignored.
+  std::size_t max_cookie_jar_bytes = 16 << 10;  ///< All cookies' names and values; past it the oldest go.
 };
 
 /// One call's inputs, as Igniter.js names them: path parameters, query, body.
@@ -148,7 +157,9 @@ class Client {
   /// Sets a header sent with every later request and stream (replacing one of the same name, ignoring
   /// case); an empty value removes it. Throws std::invalid_argument for a name or value with CR or LF.
   void set_header(std::string_view name, std::string_view value);
-  /// Sets a cookie sent with every later request and stream; an empty value removes it.
+  /// Sets a cookie sent with every later request and stream; an empty value removes it. The jar's limits
+  /// apply (the oldest cookies are evicted); throws std::invalid_argument for a name or value that is not
+  /// a cookie's, or one larger than ClientOptions::max_cookie_bytes.
   void set_cookie(std::string_view name, std::string_view value);
   /// The value of cookie `name` ("" when there is none), as set by set_cookie or by an answer.
   std::string cookie(std::string_view name) const;

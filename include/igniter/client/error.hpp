@@ -11,13 +11,18 @@ enum class errc {
   error_response = 1,  ///< the server answered with an error status; its status, code, message and data
                        ///< are in the Error
   invalid_answer,      ///< the answer is not the JSON envelope `{"data":...}`, or its data does not match
-                       ///< the type asked for (the issues say where)
+                       ///< the type asked for (the issues say where), or it is not HTTP the client reads
+                       ///< (a malformed head, a 101, more than max_interim_responses 1xx answers)
   timeout,             ///< no connection, or no (complete) answer, within the configured time
   connection_closed,   ///< the server closed the connection before the answer (or the stream) was complete
-  answer_too_large,    ///< the answer's body is larger than ClientOptions::max_body_bytes
-  invalid_request,     ///< the call cannot be sent: a `:name` path segment without a value, a bad header
+  answer_too_large,    ///< the answer's body is larger than ClientOptions::max_body_bytes, or its head
+                       ///< (or a chunk-size line, or its trailers) than ClientOptions::max_header_bytes
+  invalid_request,     ///< the call cannot be sent: a `:name` path segment without a value, a bad header,
+                       ///< a header field longer than HTTP/1.1 fields may be here (64 KiB)
   frame_too_large,     ///< an SSE frame is larger than SubscribeOptions::max_frame_bytes
   closed,              ///< the subscription was closed
+  internal_error,      ///< the client failed inside (out of memory...): the exception's text is in the
+                       ///< message; a call returns it, a subscription reports it and reconnects
 };
 
 /// The category of igniter::client::errc; its name() is "igniter.client".

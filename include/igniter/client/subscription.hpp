@@ -95,6 +95,9 @@ struct BackoffOptions {
 /// What a subscription asks for and whom it tells. Every callback runs on the subscription's own
 /// thread, one at a time, in the order things happened; a callback must not throw (an exception it
 /// throws is swallowed) and must not destroy the Subscription (calling its other methods is fine).
+/// The stream's head is bounded by the client's ClientOptions::max_header_bytes and
+/// max_interim_responses; failures inside the client (errc::internal_error) are reported as
+/// `reconnecting` with that error, never thrown.
 struct SubscribeOptions {
   std::vector<std::string> channels;  ///< Channels to receive; empty: the server's default set (its
                                       ///< revalidation channel and stream queries), kept from then on.
@@ -107,8 +110,12 @@ struct SubscribeOptions {
   /// With no byte (not even a keepalive) for this long, the stream is taken for dead and reopened; keep
   /// it above the server's keepalive interval (15 s by default). Zero: wait forever.
   std::chrono::milliseconds idle_timeout{45'000};
-  std::string path = "/sse/events";        ///< The stream's path under the client's base URL.
-  std::size_t max_frame_bytes = 16 << 20;  ///< A larger frame drops the stream (errc::frame_too_large).
+  std::string path = "/sse/events";  ///< The stream's path under the client's base URL.
+  /// A larger frame (or a line of one) drops the stream (errc::frame_too_large), which then reconnects.
+  std::size_t max_frame_bytes = 16 << 20;
+  /// A longer event id (`id:`, or the `connected` frame's lastEventId) is ignored, as one holding NUL is:
+  /// it goes back to the server as the Last-Event-ID header.
+  std::size_t max_event_id_bytes = 1024;
 };
 
 /// One SSE stream kept open by a background thread that the Subscription owns: it connects, delivers

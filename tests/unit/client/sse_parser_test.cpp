@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,34 @@ TEST(SseParser, EmptyIdResetsAndIdWithNulIsIgnored) {
   EXPECT_EQ(parser.last_event_id(), "a-1");
   parse("id\ndata: y\n\n", 0, &parser);
   EXPECT_EQ(parser.last_event_id(), "");
+}
+
+TEST(SseParser, AnIdTooLongToSendBackIsIgnored) {
+  SseParser parser(1 << 20, "a-1", 16);
+  auto frames = parse("id: " + std::string(17, 'x') + "\ndata: x\n\n", 0, &parser);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_FALSE(frames[0].id);
+  EXPECT_EQ(parser.last_event_id(), "a-1");
+  parse("id: " + std::string(16, 'y') + "\ndata: x\n\n", 0, &parser);
+  EXPECT_EQ(parser.last_event_id(), std::string(16, 'y'));
+}
+
+TEST(SseParser, RetryOfAnyLengthIsReadWithoutOverflow) {
+  auto frames = parse("retry: 1234567890\ndata: a\n\nretry: 99999999999999999999999999\ndata: b\n\n");
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].retry, 1234567890L);
+  EXPECT_EQ(frames[1].retry, std::numeric_limits<long>::max());
+  auto ignored = parse("retry: -1\ndata: c\n\nretry: \ndata: d\n\n");
+  ASSERT_EQ(ignored.size(), 2u);
+  EXPECT_FALSE(ignored[0].retry);
+  EXPECT_FALSE(ignored[1].retry);
+}
+
+TEST(SseParser, TheEventTypeCountsTowardTheFrameBound) {
+  SseParser parser(64);
+  auto none = [](const SseFrame&) {};
+  EXPECT_TRUE(parser.feed("event: " + std::string(40, 'e') + "\n", none));
+  EXPECT_FALSE(parser.feed("data: " + std::string(30, 'd') + "\n", none));
 }
 
 TEST(SseParser, FieldsFollowTheSpecification) {

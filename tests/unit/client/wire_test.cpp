@@ -184,6 +184,57 @@ TEST(SetCookie, ReadsNameAndValueAndHonoursMaxAgeZero) {
   EXPECT_FALSE(parse_set_cookie("=value"));
 }
 
+TEST(SetCookie, MaxAgeIsReadWithoutOverflowAndTheLastOneCounts) {
+  auto removes = [](std::string_view line) { return parse_set_cookie(line)->remove; };
+  // Negative or zero of any length deletes: a number past what a long long holds is still negative.
+  EXPECT_TRUE(removes("a=b; Max-Age=-99999999999999999999999999"));
+  EXPECT_TRUE(removes("a=b; Max-Age=-0"));
+  EXPECT_TRUE(removes("a=b; Max-Age=0000000000000000000000000000000"));
+  // Positive of any length keeps the cookie.
+  EXPECT_FALSE(removes("a=b; Max-Age=99999999999999999999999999"));
+  // Not `-`? DIGIT+: the attribute is ignored (RFC 6265 §5.2.2), so these keep the cookie.
+  for (auto ignored : {"a=b; Max-Age=", "a=b; Max-Age=-", "a=b; Max-Age=1e3", "a=b; Max-Age=+0",
+                       "a=b; Max-Age=0x0", "a=b; Max-Age=- 1", "a=b; Max-Age=-1s", "a=b; Max-Age"})
+    EXPECT_FALSE(removes(ignored)) << ignored;
+  // The last Max-Age counts.
+  EXPECT_FALSE(removes("a=b; Max-Age=0; Max-Age=60"));
+  EXPECT_TRUE(removes("a=b; Max-Age=60; Max-Age=-1"));
+  EXPECT_TRUE(removes("a=b; Max-Age=0; Max-Age=oops"));
+}
+
+TEST(CookieJar, StaysWithinItsCountAndBytesByEvictingTheOldest) {
+  CookieJar jar({.max_cookies = 3, .max_cookie_bytes = 100, .max_jar_bytes = 1000});
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(jar.set("c" + std::to_string(i), "v"));
+  EXPECT_EQ(jar.size(), 3u);
+  EXPECT_EQ(jar.get("c0"), "");
+  EXPECT_EQ(jar.get("c9"), "v");
+  std::string header;
+  jar.append_header(header);
+  EXPECT_EQ(header, "c7=v; c8=v; c9=v");
+
+  CookieJar bytes({.max_cookies = 50, .max_cookie_bytes = 100, .max_jar_bytes = 250});
+  for (int i = 0; i < 20; ++i) bytes.set("k" + std::to_string(i), std::string(90, 'x'));  // 92-93 bytes each
+  EXPECT_EQ(bytes.size(), 2u);
+  EXPECT_LE(bytes.bytes(), 250u);
+  EXPECT_EQ(bytes.get("k19"), std::string(90, 'x'));
+  EXPECT_EQ(bytes.get("k17"), "");
+}
+
+TEST(CookieJar, RefusesACookieOverItsSizeAndKeepsTheRest) {
+  CookieJar jar({.max_cookies = 50, .max_cookie_bytes = 10, .max_jar_bytes = 1000});
+  EXPECT_TRUE(jar.set("session", "abc"));
+  EXPECT_FALSE(jar.set("big", "0123456789"));
+  EXPECT_FALSE(jar.set("session", "0123456789"));  // a too large update leaves the old value
+  EXPECT_EQ(jar.get("session"), "abc");
+  EXPECT_EQ(jar.get("big"), "");
+  EXPECT_TRUE(jar.set("session", "xyz"));  // an update replaces, and counts once
+  EXPECT_EQ(jar.size(), 1u);
+  EXPECT_EQ(jar.bytes(), 10u);
+  jar.remove("session");
+  EXPECT_EQ(jar.size(), 0u);
+  EXPECT_EQ(jar.bytes(), 0u);
+}
+
 // ---- realtime ---------------------------------------------------------------------------------------
 
 TEST(Events, FrameWithoutEnvelopeKeepsItsDataWhole) {
