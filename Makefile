@@ -47,3 +47,16 @@ bench:
 
 bench-quick:
 	@bench/run.sh --quick
+
+# The soak (soak/, docs/soak.md): the release demo under a mixed hostile load, on the memory store and
+# then on the Redis store (a redis-server of its own), SOAK_MINUTES of load each (fractions allowed),
+# plus about a minute of warm-up. Fails if an event was lost or memory/descriptors did not come back.
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak:
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target posts
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS) --target igniter_soak
+	./build/dev/soak/igniter_soak --server build/release/examples/posts/posts --store memory --minutes $(SOAK_MINUTES)
+	./build/dev/soak/igniter_soak --server build/release/examples/posts/posts --store redis --minutes $(SOAK_MINUTES)
