@@ -86,7 +86,9 @@ TEST(RealtimeWire, GracefulShutdownClosesOpenStreamsPromptly) {
 }
 
 TEST(RealtimeWire, MetricsShowConnectionsSubscribersPerChannelAndCounters) {
-  RealtimeServer server;
+  RealtimeSetup setup;
+  setup.options.realtime.metrics_channels = {"news"};
+  RealtimeServer server(setup);
   auto a = open_stream(server.port(), "channels=revalidation,news");
   auto b = open_stream(server.port(), "channels=revalidation");
   server.realtime().publish("news", json::object{{"n", 1}});
