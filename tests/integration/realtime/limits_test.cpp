@@ -97,7 +97,10 @@ TEST(RealtimeMetrics, SixteenConcurrentScrapesRoundAfterRoundNeverCrashTheServer
     streams.push_back(open_stream(server.port(), "channels=revalidation,feed.live"));
   std::atomic<bool> stop{false};
   std::thread publisher([&] {
-    while (!stop) server.realtime().revalidate({"posts.list"});
+    while (!stop) {
+      server.realtime().revalidate({"posts.list"});
+      std::this_thread::sleep_for(1ms);  // the streams here are not read: stay under their bound
+    }
   });
   std::atomic<int> ok{0};
   for (int round = 0; round < 4; ++round) {
@@ -204,7 +207,7 @@ TEST(RealtimeLimits, ChannelsPastThePerStreamLimitAreRefusedAtConnect) {
   EXPECT_EQ(s.info.at("channels").as_array().size(), 128u);
   const auto& refused = s.info.at("refused").as_array();
   ASSERT_EQ(refused.size(), 72u);
-  EXPECT_EQ(refused[0].at("channel"), names[128]);
+  EXPECT_EQ(refused[0].at("channel").as_string(), names[128]);
   EXPECT_NE(std::string(refused[0].at("reason").as_string()).find("limit 128"), std::string::npos)
       << refused[0];
 }
