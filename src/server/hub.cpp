@@ -5,6 +5,7 @@
 #include <charconv>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include "igniter/realtime/error.hpp"
 #include "realtime/channel.hpp"
@@ -150,7 +151,11 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
     : app_(app),
       options_(std::move(options)),
       cluster_(open_cluster(app.store, options_, app.logger)),
-      history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)) {}
+      history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)) {
+  for (const auto& name : options_.metrics_channels)
+    if (auto ec = realtime::check_channel_name(realtime::canonical_channel(name)))
+      throw std::invalid_argument("RealtimeOptions::metrics_channels: \"" + name + "\": " + ec.message());
+}
 
 Hub::~Hub() {
   if (cluster_) cluster_->stop();  // its reader thread feeds history_: stop it first
@@ -207,6 +212,17 @@ bool Hub::run_in_event_order(Shard& shard, std::function<void()> task) {
   if (!first) return false;
   if (*first) asio::post(shard.io, [this, &shard] { start_pass(shard); });
   return true;
+}
+
+bool Hub::run_on_every_shard(const std::function<void(Shard&)>& task) {
+  std::vector<Shard*> shards;
+  {
+    std::lock_guard lock(publish_mutex_);
+    shards = shards_;
+  }
+  bool all = true;
+  for (auto* shard : shards) all = run_in_event_order(*shard, [task, shard] { task(*shard); }) && all;
+  return all;
 }
 
 void Hub::broadcast_resync() {

@@ -131,6 +131,9 @@ class Hub {
   /// later (a subscription change, a revocation). Any thread; never waits. False when the shard's inbox is
   /// full (nothing queued).
   bool run_in_event_order(Shard& shard, std::function<void()> task);
+  /// run_in_event_order on every shard, with the shard (e.g. to walk `shard.realtime->sessions` and close
+  /// or re-scope streams); false when some shard's inbox was full (the others run it).
+  bool run_on_every_shard(const std::function<void(Shard&)>& task);
 
   /// Takes over a connection whose request is for the SSE endpoint (called on its shard's thread).
   void open(Shard& shard, boost::asio::ip::tcp::socket socket, Request request, std::string request_id);
