@@ -286,7 +286,11 @@ void Hub::start_pass(Shard& shard) {
   if (batch.empty()) return;
   for (auto& item : batch) {
     if (item.task) {
-      item.task();
+      try {
+        item.task();
+      } catch (const std::exception& error) {  // never across the loop's callback
+        app_.logger.error(std::string("realtime: a shard task failed: ") + error.what());
+      }
       continue;
     }
     const auto& stored = item.event;
