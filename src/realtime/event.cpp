@@ -68,6 +68,10 @@ class RealtimeCategory final : public std::error_category {
         return "channel name may hold only visible ASCII characters other than ','";
       case Error::event_type_invalid:
         return "event type must be 1 to 64 visible ASCII characters";
+      case Error::event_too_large:
+        return "event is larger than the realtime event size limit (max_event_bytes)";
+      case Error::overloaded:
+        return "realtime hub overloaded: events are published faster than they are fanned out";
     }
     return "unknown realtime error";
   }

@@ -18,8 +18,12 @@ History::History(std::uint64_t epoch, HistoryLimits limits, std::uint64_t after_
     : epoch_(epoch), limits_(limits), latest_seq_(after_seq), pruned_through_(after_seq) {}
 
 StoredEventPtr History::record(Event event) {
-  // The expensive part (JSON) happens outside the lock; under it only the id line is prefixed.
   const std::string body = encode_event_body(event);
+  return record(std::move(event), body);
+}
+
+StoredEventPtr History::record(Event event, const std::string& body) {
+  // The expensive part (JSON) happens outside the lock; under it only the id line is prefixed.
   auto stored = std::make_shared<StoredEvent>(StoredEvent{std::move(event), Frame()});
   std::lock_guard lock(mutex_);
   stored->event.id = EventId{epoch_, latest_seq_ + 1};

@@ -54,6 +54,9 @@ class History {
   /// fan out. Ids and history order agree even when several threads record at once. Prunes by count
   /// and by age (relative to `event.time`).
   StoredEventPtr record(Event event);
+  /// record() for an event whose body `encode_event_body(event)` the caller encoded already (to check
+  /// its size before recording).
+  StoredEventPtr record(Event event, const std::string& body);
 
   /// Retains an event whose id was assigned elsewhere (e.g. a shared log); false, and nothing kept,
   /// unless its epoch is this history's and its seq is above `latest_id().seq`.
@@ -64,8 +67,9 @@ class History {
   /// after a pruning gap it holds what is still retained. Prunes by age first, relative to `now`.
   ReplayResult replay_after(EventId last, std::chrono::system_clock::time_point now);
 
-  /// Like replay_after, keeping only events for which `keep(const Event&)` is true. `keep` runs under
-  /// the history's lock: it must be cheap and must not call back into this history.
+  /// Like replay_after, keeping only events for which `keep(const Event&)` is true. The lock is held only
+  /// to copy the retained range (shared pointers, at most max_events of them); `keep` runs after it is
+  /// released, so a long filter never stalls publishers, and `keep` may call into this history.
   template <class Keep>
   ReplayResult replay_after(EventId last, std::chrono::system_clock::time_point now, Keep&& keep);
 
@@ -99,13 +103,16 @@ class History {
 template <class Keep>
 ReplayResult History::replay_after(EventId last, std::chrono::system_clock::time_point now, Keep&& keep) {
   ReplayResult result;
-  std::lock_guard lock(mutex_);
-  prune_locked(now);
-  std::size_t first = 0;
-  if (!start_locked(last, result, first)) return result;
-  for (std::size_t i = first; i < events_.size(); ++i) {
-    if (keep(std::as_const(events_[i]->event))) result.events.push_back(events_[i]);
+  {
+    std::lock_guard lock(mutex_);
+    prune_locked(now);
+    std::size_t first = 0;
+    if (!start_locked(last, result, first)) return result;
+    result.events.assign(events_.begin() + static_cast<std::ptrdiff_t>(first), events_.end());
   }
+  // The events are immutable and shared: filtering them needs no lock.
+  std::erase_if(result.events,
+                [&](const StoredEventPtr& stored) { return !keep(std::as_const(stored->event)); });
   return result;
 }
 

@@ -108,6 +108,25 @@ std::string to_valid_utf8(std::string_view text) {
   return out;
 }
 
+/// `target` with the printable bytes RFC 3986 leaves out but browsers and Node send raw (`{}` of the
+/// Igniter.js `posts.list:{}` channel form, `|^"<>\``) percent-encoded, so that they parse as data.
+std::string escape_lenient(std::string_view target) {
+  static constexpr std::string_view kLenient = "{}|^\"<>\\`";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(target.size());
+  for (char c : target) {
+    if (kLenient.find(c) == std::string_view::npos) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[static_cast<unsigned char>(c) >> 4];
+      out += kHex[static_cast<unsigned char>(c) & 0xF];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 HttpSession::HttpSession(App::Impl& app, Shard& shard, asio::ip::tcp::socket socket)
@@ -215,6 +234,9 @@ void HttpSession::on_header(beast::error_code ec) {
   request_.method = *method;
 
   auto url = boost::urls::parse_origin_form(request_.target);
+  std::string escaped;  // must outlive `url`, which views it
+  if (!url && (escaped = escape_lenient(request_.target)) != request_.target)
+    url = boost::urls::parse_origin_form(escaped);
   if (!url) return respond_error(400, "Malformed request target");
   request_.path = url->path();
   for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);

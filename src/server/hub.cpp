@@ -3,10 +3,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
-#include <future>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
+#include "igniter/realtime/error.hpp"
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/app_impl.hpp"
@@ -71,6 +72,24 @@ bool contains_alias(const std::vector<std::string>& names, std::string_view chan
   });
 }
 
+/// The revalidation of the empty key (Igniter.js clients refetch everything), framed with `id`.
+realtime::Frame refetch_frame(realtime::EventId id, SystemClock::time_point now) {
+  realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
+                          .type = std::string(realtime::kRevalidateType),
+                          .data = realtime::revalidate_payload({""}, nullptr, now),
+                          .time = now};
+  return realtime::frame_with_id(id, realtime::encode_event_body(refetch));
+}
+
+/// The IP address of a Request::remote (`1.2.3.4:5678`, `::1:5678`): everything before the last ':'.
+std::string address_of(std::string_view remote) {
+  auto colon = remote.rfind(':');
+  return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
+}
+
+/// An event's frame is `id: <id>\n` + its body: the most it can take on top of the body.
+constexpr std::size_t kIdLineBytes = realtime::kMaxEventIdLength + 5;
+
 }  // namespace
 
 RealtimeShard::RealtimeShard(asio::io_context& io) : keepalive(io) {}
@@ -82,6 +101,36 @@ void RealtimeShard::flush_dirty() {
   auto batch = std::move(dirty);
   dirty.clear();
   for (auto* session : batch) session->flush();
+}
+
+bool RealtimeShard::subscribe(realtime::Subscriber& session, std::string_view channel) {
+  if (!index.subscribe(session, channel)) return false;
+  if (gauges) gauges->add(channel, +1);
+  return true;
+}
+
+bool RealtimeShard::unsubscribe(realtime::Subscriber& session, std::string_view channel) {
+  if (!index.unsubscribe(session, channel)) return false;
+  if (gauges) gauges->add(channel, -1);
+  return true;
+}
+
+void RealtimeShard::unsubscribe_all(realtime::Subscriber& session) {
+  if (gauges) session.for_each_channel([&](std::string_view channel) { gauges->add(channel, -1); });
+  index.unsubscribe_all(session);
+}
+
+AddressSlot& AddressSlot::operator=(AddressSlot&& other) noexcept {
+  if (this != &other) {
+    if (hub_) hub_->release_address(address_);
+    hub_ = std::exchange(other.hub_, nullptr);
+    address_ = std::move(other.address_);
+  }
+  return *this;
+}
+
+AddressSlot::~AddressSlot() {
+  if (hub_) hub_->release_address(address_);
 }
 
 namespace {
@@ -102,32 +151,85 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
     : app_(app),
       options_(std::move(options)),
       cluster_(open_cluster(app.store, options_, app.logger)),
-      history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)) {}
+      history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)) {
+  for (const auto& name : options_.metrics_channels)
+    if (auto ec = realtime::check_channel_name(realtime::canonical_channel(name)))
+      throw std::invalid_argument("RealtimeOptions::metrics_channels: \"" + name + "\": " + ec.message());
+}
 
 Hub::~Hub() {
   if (cluster_) cluster_->stop();  // its reader thread feeds history_: stop it first
 }
 
+std::size_t Hub::max_event_frame() const noexcept {
+  // An event and its `x:{}` copy (3 bytes more) must fit in an empty queue: else a subscriber of both
+  // spellings would be cut as slow, and cut again on every resume until the event left the history.
+  std::size_t half = options_.max_pending_bytes / 2;
+  return std::min(options_.max_event_bytes, half > 8 ? half - 8 : 0);
+}
+
 Result<realtime::EventId> Hub::publish(realtime::Event event) {
   if (event.time == SystemClock::time_point{}) event.time = SystemClock::now();
-  if (cluster_) return cluster_->publish(event);
-  // One lock around recording and enqueueing, so that every shard receives events in id order.
+  auto body = realtime::encode_event_body(event);
+  const std::size_t frame_bytes = body.size() + kIdLineBytes;
+  if (frame_bytes > max_event_frame()) {
+    refused_publishes.fetch_add(1, std::memory_order_relaxed);
+    return realtime::Error::event_too_large;
+  }
+  auto full = [&] {
+    return std::any_of(shards_.begin(), shards_.end(),
+                       [&](Shard* shard) { return !shard->realtime->inbox->has_room(frame_bytes); });
+  };
+  if (cluster_) {
+    {
+      std::lock_guard lock(publish_mutex_);
+      if (full()) {
+        refused_publishes.fetch_add(1, std::memory_order_relaxed);
+        return realtime::Error::overloaded;
+      }
+    }
+    return cluster_->publish(event);
+  }
+  // One lock around recording and enqueueing, so that every shard receives events in id order. Only
+  // the shards take from the inboxes meanwhile: room checked here is still there when pushing.
   std::lock_guard lock(publish_mutex_);
-  auto stored = history_.record(std::move(event));
+  if (full()) {
+    refused_publishes.fetch_add(1, std::memory_order_relaxed);
+    return realtime::Error::overloaded;
+  }
+  auto stored = history_.record(std::move(event), body);
   fan_out_locked(stored);
   return stored->event.id;
+}
+
+bool Hub::run_in_event_order(Shard& shard, std::function<void()> task) {
+  auto& rt = *shard.realtime;
+  if (!rt.inbox) {  // not started: nothing to order against
+    asio::post(shard.io, std::move(task));
+    return true;
+  }
+  auto first = rt.inbox->try_push({.event = nullptr, .task = std::move(task)});
+  if (!first) return false;
+  if (*first) asio::post(shard.io, [this, &shard] { start_pass(shard); });
+  return true;
+}
+
+bool Hub::run_on_every_shard(const std::function<void(Shard&)>& task) {
+  std::vector<Shard*> shards;
+  {
+    std::lock_guard lock(publish_mutex_);
+    shards = shards_;
+  }
+  bool all = true;
+  for (auto* shard : shards) all = run_in_event_order(*shard, [task, shard] { task(*shard); }) && all;
+  return all;
 }
 
 void Hub::broadcast_resync() {
   // Events were lost on the way to this process: every client here refetches, and resumes from before
   // now are gaps.
   history_.declare_gap();
-  auto now = SystemClock::now();
-  realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
-                          .type = std::string(realtime::kRevalidateType),
-                          .data = realtime::revalidate_payload({""}, nullptr, now),
-                          .time = now};
-  auto frame = realtime::frame_with_id(history_.latest_id(), realtime::encode_event_body(refetch));
+  auto frame = refetch_frame(history_.latest_id(), SystemClock::now());
   std::lock_guard lock(publish_mutex_);
   resyncs.fetch_add(1, std::memory_order_relaxed);
   for (auto* shard : shards_) {
@@ -142,15 +244,31 @@ void Hub::broadcast_resync() {
 void Hub::fan_out_locked(const realtime::StoredEventPtr& stored) {
   published.fetch_add(1, std::memory_order_relaxed);
   for (auto* shard : shards_) {
-    bool first;
-    {
-      std::lock_guard inbox_lock(shard->realtime->inbox_mutex);
-      first = shard->realtime->inbox.empty();
-      shard->realtime->inbox.push_back(stored);
+    auto& inbox = *shard->realtime->inbox;
+    // Local publishes checked the room first; an event from the cluster's stream was recorded already.
+    if (!inbox.has_room(stored->frame.size())) {
+      overflow_locked(*shard, stored->event.id);
+      continue;
     }
     // A burst costs one wake-up per shard; while a pass runs, it takes the inbox when it ends.
-    if (first) asio::post(shard->io, [this, shard] { start_pass(*shard); });
+    if (inbox.push({.event = stored, .task = {}}))
+      asio::post(shard->io, [this, shard] { start_pass(*shard); });
   }
+}
+
+void Hub::overflow_locked(Shard& shard, realtime::EventId at) {
+  auto& inbox = *shard.realtime->inbox;
+  auto dropped = inbox.drop_events();
+  resyncs.fetch_add(1, std::memory_order_relaxed);
+  app_.logger.error("realtime: shard " + std::to_string(shard.index) + " fell " + std::to_string(dropped) +
+                    " events behind its inbox bound (max_inbox_bytes): its streams refetch");
+  // In order with the subscription changes still waiting; framed with the id of the event that did not
+  // fit, so that later events keep ascending ids.
+  auto frame = refetch_frame(at, SystemClock::now());
+  bool first = inbox.push({.event = nullptr, .task = [&shard, frame] {
+                             for (auto& session : shard.realtime->sessions) session.enqueue(frame);
+                           }});
+  if (first) asio::post(shard.io, [this, &shard] { start_pass(shard); });
 }
 
 namespace {
@@ -162,23 +280,20 @@ constexpr std::size_t kMinSlice = 32;
 void Hub::start_pass(Shard& shard) {
   auto& rt = *shard.realtime;
   if (rt.pass_running) return;
-  std::vector<realtime::StoredEventPtr> batch;
-  {
-    // At most half a session's bound per pass, so that a client that reads keeps up with any burst;
-    // what is left waits for the next pass (publishers outrunning every socket grow the inbox only).
-    std::lock_guard lock(rt.inbox_mutex);
-    std::size_t bytes = 0, taken = 0;
-    while (taken < rt.inbox.size() && (taken == 0 || bytes < options_.max_pending_bytes / 2))
-      bytes += rt.inbox[taken++]->frame.size();
-    if (taken == rt.inbox.size()) {
-      batch.swap(rt.inbox);
-    } else {
-      batch.assign(rt.inbox.begin(), rt.inbox.begin() + static_cast<std::ptrdiff_t>(taken));
-      rt.inbox.erase(rt.inbox.begin(), rt.inbox.begin() + static_cast<std::ptrdiff_t>(taken));
-    }
-  }
+  // At most half a session's bound per pass, so that a client that reads keeps up with any burst;
+  // what is left waits for the next pass (the inbox is bounded: max_inbox_bytes).
+  auto batch = rt.inbox->take(options_.max_pending_bytes / 2);
   if (batch.empty()) return;
-  for (const auto& stored : batch) {
+  for (auto& item : batch) {
+    if (item.task) {
+      try {
+        item.task();
+      } catch (const std::exception& error) {  // never across the loop's callback
+        app_.logger.error(std::string("realtime: a shard task failed: ") + error.what());
+      }
+      continue;
+    }
+    const auto& stored = item.event;
     rt.index.for_each(stored->event.channel,
                       [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
     rt.alias.assign(stored->event.channel).append(":{}");
@@ -218,7 +333,13 @@ void Hub::start() {
     streams_.clear();
     for (const auto& action : app_.actions)
       if (action.stream) streams_.emplace(action.key, &action);
+    // The channels /metrics names: the app's own, never the ones clients make up.
+    auto declared = known_channels();
+    for (const auto& name : options_.metrics_channels)
+      declared.emplace_back(realtime::canonical_channel(name));
     for (auto& shard : app_.shards) {
+      shard->realtime->inbox = std::make_unique<realtime::Inbox>(options_.max_inbox_bytes);
+      shard->realtime->gauges = std::make_unique<realtime::ChannelGauges>(declared);
       shards_.push_back(shard.get());
       keepalive_tick(*shard);
     }
@@ -229,6 +350,14 @@ void Hub::start() {
                          [this](realtime::Event event) {
                            auto body = realtime::encode_event_body(event);
                            auto id = event.id;
+                           if (body.size() + kIdLineBytes > max_event_frame()) {
+                             // Another process took it (a larger limit there?): skipping it must not be
+                             // silent, and sending it would cut every subscriber.
+                             app_.logger.error("realtime: event " + realtime::to_string(id) +
+                                               " from the cluster exceeds max_event_bytes: streams refetch");
+                             broadcast_resync();
+                             return;
+                           }
                            auto stored = std::make_shared<realtime::StoredEvent>(
                                realtime::StoredEvent{std::move(event), realtime::frame_with_id(id, body)});
                            std::lock_guard lock(publish_mutex_);
@@ -278,22 +407,37 @@ std::vector<std::string> Hub::known_channels() const {
   return channels;
 }
 
-Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested) {
+Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested, std::vector<std::string>& held) {
   Admission out;
   std::vector<std::pair<std::string, std::optional<json::value>>> ran;  // stream handlers run so far
+  const std::size_t max_length = std::min(options_.max_channel_name_length, realtime::kMaxChannelLength);
   for (const auto& name : requested) {
     auto channel = std::string(realtime::canonical_channel(name));
     if (auto ec = realtime::check_channel_name(channel)) {
       out.refused.push_back({name, ec.message()});
       continue;
     }
+    if (channel.size() > max_length) {
+      out.refused.push_back({name, "channel name is longer than " + std::to_string(max_length) + " bytes"});
+      continue;
+    }
     // `x` and its alias `x:{}` are two subscriptions of the same channel: the Igniter.js client
     // dispatches by the envelope's channel, so each spelling gets the events under its own name.
     if (contains(out.channels, name)) continue;
+    if (contains(held, name)) {  // held already (a live change): nothing to run again
+      out.channels.push_back(name);
+      continue;
+    }
+    if (held.size() >= options_.max_channels_per_connection) {
+      out.refused.push_back({name, "too many channels on this stream (limit " +
+                                       std::to_string(options_.max_channels_per_connection) + ")"});
+      continue;
+    }
     auto earlier = std::find_if(ran.begin(), ran.end(), [&](const auto& r) { return r.first == channel; });
     if (earlier != ran.end()) {  // the other spelling was admitted: its handler ran already
       if (earlier->second) out.initial.emplace_back(name, *earlier->second);
       out.channels.push_back(name);
+      held.push_back(name);
       continue;
     }
     try {
@@ -326,6 +470,7 @@ Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested) {
         ran.emplace_back(channel, std::move(data));
       }
       out.channels.push_back(name);
+      held.push_back(name);
     } catch (const HttpError& error) {
       out.refused.push_back({channel, error.what()});
     } catch (const std::exception& error) {
@@ -343,9 +488,15 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     std::optional<Response> refusal;
     std::vector<std::string> granted;
     Admission admission;
+    AddressSlot slot;
+    if (options_.max_streams_per_address > 0 && !(slot = acquire_address(address_of(request.remote))))
+      refusal = ResponseBuilder{}
+                    .error(429, "ERR_TOO_MANY_REQUESTS", "Too many streams from this address")
+                    .header("Retry-After", "5");
     try {
-      for (const auto& procedure : app_.procedures)
-        if ((refusal = procedure.run(ctx))) break;
+      if (!refusal)
+        for (const auto& procedure : app_.procedures)
+          if ((refusal = procedure.run(ctx))) break;
       if (!refusal) {
         auto requested_scopes = realtime::split_comma_list(request.query_param("scopes"));
         if (options_.trust_client_scopes)
@@ -353,7 +504,8 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
         else if (scope_resolver)
           granted = realtime::ScopeSet(scope_resolver(ctx)).narrowed_to(requested_scopes).values();
         auto channels = realtime::split_comma_list(request.query_param("channels"));
-        admission = admit(ctx, channels.empty() ? known_channels() : channels);
+        std::vector<std::string> held;
+        admission = admit(ctx, channels.empty() ? known_channels() : channels, held);
       }
     } catch (const HttpError& error) {
       refusal = error.response();
@@ -367,7 +519,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
 
     asio::post(shard.io, [this, &shard, socket = std::move(socket), refusal = std::move(refusal),
                           granted = std::move(granted), admission = std::move(admission),
-                          last_event_id = std::move(last_event_id)]() mutable {
+                          last_event_id = std::move(last_event_id), slot = std::move(slot)]() mutable {
       if (refusal || app_.draining) {
         if (!refusal) refusal = ResponseBuilder{}.error(503, "ERR_SERVICE_UNAVAILABLE", "Shutting down");
         auto bytes = std::make_shared<std::string>(serialize_closing(*refusal));
@@ -380,7 +532,8 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
                           });
         return;
       }
-      start_stream(shard, std::move(socket), std::move(granted), std::move(admission), last_event_id);
+      start_stream(shard, std::move(socket), std::move(granted), std::move(admission), last_event_id,
+                   std::move(slot));
     });
   };
   if (app_.workers)
@@ -390,10 +543,11 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
 }
 
 void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<std::string> granted,
-                       Admission admission, const std::string& last_event_id) {
+                       Admission admission, const std::string& last_event_id, AddressSlot slot) {
   auto id = next_connection_id();
   auto session = std::make_shared<SseSession>(*this, shard, std::move(socket), id, random_token(),
-                                              realtime::ScopeSet(std::move(granted)));
+                                              realtime::ScopeSet(std::move(granted)), std::move(slot));
+  session->changes_.channels = admission.channels;  // before register_session: no change can race it
   auto now = SystemClock::now();
 
   // Resume: what the client missed, from the history, filtered like live delivery would be.
@@ -440,11 +594,7 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
   }
   if (resync) {
     // Igniter.js clients refetch everything on a revalidation of the empty key; ours also read `resync`.
-    realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
-                            .type = std::string(realtime::kRevalidateType),
-                            .data = realtime::revalidate_payload({""}, nullptr, now),
-                            .time = now};
-    session->enqueue(realtime::frame_with_id(latest, realtime::encode_event_body(refetch)));
+    session->enqueue(refetch_frame(latest, now));
   }
   register_session(id, session);
   session->watch();
@@ -487,7 +637,7 @@ bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEve
 void Hub::go_live(SseSession& session, const std::vector<std::string>& channels,
                   std::uint64_t replayed_through) {
   auto& rt = *session.shard_.realtime;
-  for (const auto& channel : channels) rt.index.subscribe(session, channel);
+  for (const auto& channel : channels) rt.subscribe(session, channel);
   session.skip_through(replayed_through);
 }
 
@@ -504,12 +654,7 @@ void Hub::continue_replay(SseSession& session) {
     // The history moved past the client while it was catching up: announce the gap, then go live.
     auto latest = history_.latest_id();
     resyncs.fetch_add(1, std::memory_order_relaxed);
-    auto now = SystemClock::now();
-    realtime::Event refetch{.channel = std::string(realtime::kRevalidationChannel),
-                            .type = std::string(realtime::kRevalidateType),
-                            .data = realtime::revalidate_payload({""}, nullptr, now),
-                            .time = now};
-    session.enqueue(realtime::frame_with_id(latest, realtime::encode_event_body(refetch)));
+    session.enqueue(refetch_frame(latest, SystemClock::now()));
     replayed_through = latest.seq;
   } else if (!replay_page(session, replay.events, channels)) {
     return;  // the next page goes when this one has been read
@@ -546,14 +691,30 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
   if (!session) return ctx.response.not_found("No open stream with this connectionId");
   if (!session->token_matches(change.token))
     return ctx.response.forbidden("Token does not match this stream");
+  auto& changes = session->changes_;
+  {
+    // After the token check: connection ids are sequential, so nobody else can spend a stream's budget.
+    std::lock_guard lock(changes.mutex);
+    if (!changes.bucket.take(realtime::TokenBucket::Clock::now()))
+      return ctx.response.error(429, "ERR_TOO_MANY_REQUESTS", "Too many subscription changes on this stream")
+          .header("Retry-After", "1");
+  }
 
   // The app-wide procedures (a session from a cookie) run here as they ran on the stream's own request:
   // the framework's internal actions skip them, yet stream procedures and the guard may rely on them.
   for (const auto& procedure : app_.procedures)
     if (auto early = procedure.run(ctx)) return std::move(*early);
-  auto admission = std::make_shared<Admission>(admit(ctx, change.subscribe));
+
+  // One change of this stream at a time, from reading what it holds to queueing the result: the
+  // channel limit counts what the stream will hold once the changes queued before this one apply.
+  std::lock_guard lock(changes.mutex);
+  auto held = changes.channels;
   auto removed = std::make_shared<std::vector<std::string>>();
-  for (const auto& name : change.unsubscribe) removed->emplace_back(name);  // as subscribed: x or x:{}
+  for (const auto& name : change.unsubscribe) {  // first, so that a stream at its limit can swap channels
+    removed->emplace_back(name);                 // as subscribed: x or x:{}
+    std::erase(held, name);
+  }
+  auto admission = std::make_shared<Admission>(admit(ctx, change.subscribe, held));
 
   auto apply = [session, admission, removed] {
     if (session->closed()) return;
@@ -563,24 +724,24 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
       realtime::Event first{.channel = channel, .data = data, .time = now};
       session->enqueue(realtime::Frame::copy_of(realtime::encode_event_body(first)));
     }
-    for (const auto& channel : admission->channels) rt.index.subscribe(*session, channel);
-    for (const auto& channel : *removed) rt.index.unsubscribe(*session, channel);
-    rt.flush_dirty();
+    if (session->replaying_) {
+      // Still catching up: the change applies to the channels it goes live on (and replays).
+      auto& channels = session->replay_channels_;
+      for (const auto& channel : *removed) std::erase(channels, channel);
+      for (const auto& channel : admission->channels)
+        if (!contains(channels, channel)) channels.push_back(channel);
+      return;
+    }
+    for (const auto& channel : *removed) rt.unsubscribe(*session, channel);
+    for (const auto& channel : admission->channels) rt.subscribe(*session, channel);
   };
-  auto& io = session->shard_.io;
-  if (io.get_executor().running_in_this_thread()) {
-    apply();
-  } else {
-    // Wait until the stream's shard applied the change, so that an event published after this response
-    // reaches the new channels. The handler owns what it touches: it may run after a timed-out wait.
-    auto done = std::make_shared<std::promise<void>>();
-    auto applied = done->get_future();
-    asio::post(io, [apply, done] {
-      apply();
-      done->set_value();
-    });
-    applied.wait_for(std::chrono::seconds(5));
-  }
+  // Queued in event order, not waited for: an event published after this response is fanned out after
+  // the change, so it reaches the new channels and not the removed ones.
+  if (!run_in_event_order(session->shard_, std::move(apply)))
+    return ctx.response.error(503, "ERR_SERVICE_UNAVAILABLE", "Realtime hub overloaded, retry later")
+        .header("Retry-After", "1");
+  changes.channels = std::move(held);
+
   json::array refused;
   for (const auto& r : admission->refused)
     refused.push_back(json::object{{"channel", r.channel}, {"reason", r.reason}});
@@ -589,46 +750,48 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
                                            {"unsubscribed", boost::json::value_from(*removed)}});
 }
 
+AddressSlot Hub::acquire_address(std::string address) {
+  std::lock_guard lock(addresses_mutex_);
+  auto& count = streams_by_address_[address];
+  if (count >= options_.max_streams_per_address) {
+    if (count == 0) streams_by_address_.erase(address);
+    return {};
+  }
+  ++count;
+  return AddressSlot(this, std::move(address));
+}
+
+void Hub::release_address(const std::string& address) {
+  std::lock_guard lock(addresses_mutex_);
+  auto it = streams_by_address_.find(address);
+  if (it != streams_by_address_.end() && --it->second == 0) streams_by_address_.erase(it);
+}
+
 RealtimeStats Hub::stats() const {
   RealtimeStats out;
   out.connections = connections.load(std::memory_order_relaxed);
   out.events_published = published.load(std::memory_order_relaxed);
   out.slow_client_disconnects = slow_disconnects.load(std::memory_order_relaxed);
   out.resyncs = resyncs.load(std::memory_order_relaxed);
-  std::vector<Shard*> shards;
-  {
-    std::lock_guard lock(publish_mutex_);
-    shards = shards_;
-  }
-  for (auto* shard : shards) {
+  // Per-shard atomics only: a scrape never waits for a shard (nor makes one wait), from any thread.
+  std::lock_guard lock(publish_mutex_);
+  for (auto* shard : shards_) {
     auto& rt = *shard->realtime;
     out.events_delivered += rt.delivered.load(std::memory_order_relaxed);
     out.events_dropped += rt.dropped.load(std::memory_order_relaxed);
-    // Channel membership belongs to the shard's thread: ask it (or read it directly when we are it).
-    auto collect = [&rt, &out] {
-      rt.index.for_each_channel(
-          [&](std::string_view channel, std::size_t n) { out.subscribers[std::string(channel)] += n; });
-    };
-    if (shard->io.get_executor().running_in_this_thread()) {
-      collect();
-    } else {
-      std::promise<void> done;
-      auto future = done.get_future();
-      std::map<std::string, std::uint64_t> counts;
-      asio::post(shard->io, [&rt, &counts, &done] {
-        rt.index.for_each_channel(
-            [&](std::string_view channel, std::size_t n) { counts[std::string(channel)] += n; });
-        done.set_value();
-      });
-      if (future.wait_for(std::chrono::seconds(1)) == std::future_status::ready)
-        for (auto& [channel, n] : counts) out.subscribers[channel] += n;
-    }
+    const auto& names = rt.gauges->declared();
+    for (std::size_t i = 0; i < names.size(); ++i) out.subscribers[names[i]] += rt.gauges->subscribers(i);
   }
   return out;
 }
 
 std::string Hub::prometheus_metrics() const {
   auto s = stats();
+  std::uint64_t other = 0;
+  {
+    std::lock_guard lock(publish_mutex_);
+    for (auto* shard : shards_) other += shard->realtime->gauges->other();
+  }
   std::ostringstream out;
   auto counter = [&](const char* name, const char* type, const char* help, std::uint64_t value) {
     out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n'
@@ -638,14 +801,18 @@ std::string Hub::prometheus_metrics() const {
           app_.connections.load(std::memory_order_relaxed));
   counter("igniter_sse_connections", "gauge", "Open SSE streams.", s.connections);
   counter("igniter_events_published_total", "counter", "Realtime events recorded.", s.events_published);
+  counter("igniter_events_refused_total", "counter", "Publishes refused: event too large or hub overloaded.",
+          refused_publishes.load(std::memory_order_relaxed));
   counter("igniter_events_delivered_total", "counter", "Frames queued to subscribers.", s.events_delivered);
   counter("igniter_events_dropped_total", "counter", "Frames refused by a full subscriber queue.",
           s.events_dropped);
   counter("igniter_slow_client_disconnects_total", "counter", "Streams cut for falling behind.",
           s.slow_client_disconnects);
   counter("igniter_resyncs_total", "counter", "Resumes that could not be replayed.", s.resyncs);
-  out << "# HELP igniter_channel_subscribers Subscribers per channel.\n# TYPE igniter_channel_subscribers "
-         "gauge\n";
+  counter("igniter_other_channel_subscribers", "gauge",
+          "Subscriptions to channels the app did not declare (client-chosen names), summed.", other);
+  out << "# HELP igniter_channel_subscribers Subscriptions per declared channel (revalidation, stream "
+         "actions, RealtimeOptions::metrics_channels).\n# TYPE igniter_channel_subscribers gauge\n";
   for (const auto& [channel, n] : s.subscribers) {
     out << "igniter_channel_subscribers{channel=\"";
     for (char c : channel) {

@@ -11,7 +11,7 @@ namespace igniter::server {
 namespace asio = boost::asio;
 
 SseSession::SseSession(Hub& hub, Shard& shard, asio::ip::tcp::socket socket, std::uint64_t id,
-                       std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes)
+                       std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes, AddressSlot slot)
     : hub_(hub),
       shard_(shard),
       socket_(std::move(socket)),
@@ -19,6 +19,11 @@ SseSession::SseSession(Hub& hub, Shard& shard, asio::ip::tcp::socket socket, std
       scopes_(std::move(scopes)),
       id_(id),
       token_(token),
+      changes_{.bucket = realtime::TokenBucket(hub.options().subscription_changes_per_second,
+                                               hub.options().subscription_change_burst,
+                                               realtime::TokenBucket::Clock::now()),
+               .channels = {}},
+      address_slot_(std::move(slot)),
       last_write_tick_(shard.realtime->tick) {
   shard_.realtime->sessions.push_back(*this);
   hub_.connections.fetch_add(1, std::memory_order_relaxed);
@@ -125,7 +130,7 @@ void SseSession::close() {
   if (closed_) return;
   closed_ = true;
   hub_.unregister_session(id_);
-  shard_.realtime->index.unsubscribe_all(*this);
+  shard_.realtime->unsubscribe_all(*this);
   queue_.clear();
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

@@ -5,12 +5,14 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "realtime/channel_index.hpp"
 #include "realtime/outbound_queue.hpp"
 #include "realtime/scope_set.hpp"
+#include "realtime/token_bucket.hpp"
 #include "server/hub.hpp"
 
 namespace igniter::server {
@@ -20,7 +22,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
                    public SseHook {
  public:
   SseSession(Hub& hub, Shard& shard, boost::asio::ip::tcp::socket socket, std::uint64_t id,
-             std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes);
+             std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes, AddressSlot slot = {});
   ~SseSession();
 
   std::uint64_t id() const noexcept { return id_; }
@@ -62,6 +64,16 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   std::vector<std::string> replay_channels_;  // channels to subscribe to then (empty when not paging)
   realtime::EventId replay_cursor_{};         // last event replayed so far
   bool replaying_ = false;
+  // Live subscription changes, on worker threads: one at a time per stream, each queued to the shard in
+  // event order (Hub::run_in_event_order) while holding the mutex, so `channels` is what the stream holds
+  // once every queued change has been applied there.
+  struct Changes {
+    std::mutex mutex;
+    realtime::TokenBucket bucket;
+    std::vector<std::string> channels;  // as named (`x` or `x:{}`), for the per-stream channel limit
+  };
+  Changes changes_;
+  AddressSlot address_slot_;  // this stream's share of max_streams_per_address (empty when unlimited)
   std::uint32_t last_write_tick_ = 0;
   bool writing_ = false;
   bool dirty_ = false;

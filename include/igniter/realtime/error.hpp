@@ -11,6 +11,8 @@ enum class Error {
   channel_too_long,           ///< A channel name is longer than kMaxChannelLength bytes.
   channel_invalid_character,  ///< A channel name holds a byte outside visible ASCII, or a comma.
   event_type_invalid,         ///< An event type is empty, too long, or not visible ASCII.
+  event_too_large,            ///< An event's frame is larger than RealtimeOptions::max_event_bytes.
+  overloaded,                 ///< A shard's publish inbox is full (RealtimeOptions::max_inbox_bytes).
 };
 
 /// The category of realtime errors ("igniter.realtime").

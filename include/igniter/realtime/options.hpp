@@ -4,10 +4,14 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace igniter::realtime {
 
 /// Realtime hub settings; an aggregate meant for designated initializers.
+///
+/// The `max_*` fields bound what a client (or a publisher) can make the hub hold; see docs/realtime.md
+/// ("Limits") for what happens when each is reached.
 struct RealtimeOptions {
   /// Interval between `: keepalive` comments on an idle stream (Igniter.js uses 30 s).
   std::chrono::milliseconds keepalive_interval = std::chrono::seconds{15};
@@ -19,6 +23,23 @@ struct RealtimeOptions {
   std::chrono::milliseconds history_max_age = std::chrono::minutes{5};
   /// Bytes a connection may have pending; a client that falls further behind is disconnected.
   std::size_t max_pending_bytes = std::size_t{1} << 20;
+  /// Largest event frame publish accepts (also capped at half of max_pending_bytes); larger: event_too_large.
+  std::size_t max_event_bytes = std::size_t{64} << 10;
+  /// Bytes of events waiting for one shard's fan-out; a publish that would exceed it fails (overloaded).
+  std::size_t max_inbox_bytes = std::size_t{64} << 20;
+  /// Channels one stream may be subscribed to; the extra ones are refused (at connect and on changes).
+  std::size_t max_channels_per_connection = 128;
+  /// Longest channel name a stream may subscribe to, in bytes (at most 200, the publish limit).
+  std::size_t max_channel_name_length = 200;
+  /// Live subscription changes one stream may make per second, sustained; more are answered 429.
+  double subscription_changes_per_second = 10;
+  /// Live subscription changes one stream may make in a burst (on top of the sustained rate).
+  double subscription_change_burst = 20;
+  /// Open streams per client IP address; 0 = no limit (behind a proxy every client shares its address).
+  std::size_t max_streams_per_address = 0;
+  /// Channels the app publishes to by name: /metrics reports their subscribers one by one (besides
+  /// revalidation and every stream action); every other channel is summed into one series.
+  std::vector<std::string> metrics_channels;
   /// Give connections the scopes their `scopes` parameter claims, as Igniter.js does (unsafe).
   bool trust_client_scopes = false;
   /// Path of the SSE endpoint, under the app's base path.

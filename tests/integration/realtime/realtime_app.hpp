@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <igniter/igniter.hpp>
 #include <igniter/realtime/query_key.hpp>
 #include <igniter/server/realtime.hpp>
@@ -28,8 +29,9 @@ struct Session {
 /// What a RealtimeServer is built with.
 struct RealtimeSetup {
   AppOptions options = quiet();
-  bool resolver = true;  ///< Grant `user:<session>` and `tenant:7` to a logged-in connection.
-  bool guard = true;     ///< Refuse channels starting with "private.".
+  bool resolver = true;             ///< Grant `user:<session>` and `tenant:7` to a logged-in connection.
+  bool guard = true;                ///< Refuse channels starting with "private.".
+  std::function<void(App&)> extra;  ///< Adds more controllers before the app starts.
 
   static AppOptions quiet() {
     AppOptions o;
@@ -96,6 +98,7 @@ class RealtimeServer {
         if (channel.starts_with("private.")) return "Forbidden channel";
         return std::nullopt;
       });
+    if (setup.extra) setup.extra(app_);
     port_ = app_.start();
   }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -208,6 +209,25 @@ TEST(History, RandomEpochsHaveEightCharacters) {
     EXPECT_NE(epoch, 0u);
     EXPECT_EQ(to_string(EventId{epoch, 1}).size(), 10u);
   }
+}
+
+TEST(History, ResumeFilterRunsWithoutTheLockSoPublishersAreNeverStalledByIt) {
+  History history(kEpoch);
+  for (int i = 0; i < 10; ++i) history.record(message("a", kStart));
+  bool publisher_finished_during_filter = false;
+  std::future<void> publish;  // out here: waiting for it under a held lock would never end
+  auto result = history.replay_after(EventId{kEpoch, 0}, kStart, [&](const Event& e) {
+    if (e.id.seq == 1) {
+      // A publisher on another thread while a far-behind client is being filtered.
+      publish = std::async(std::launch::async, [&] { history.record(message("b", kStart)); });
+      publisher_finished_during_filter = publish.wait_for(seconds(5)) == std::future_status::ready;
+    }
+    return e.id.seq % 2 == 0;
+  });
+  publish.get();
+  EXPECT_TRUE(publisher_finished_during_filter);
+  EXPECT_EQ(seqs(result), (std::vector<std::uint64_t>{2, 4, 6, 8, 10}));
+  EXPECT_EQ(history.latest_id().seq, 11u);
 }
 
 }  // namespace
