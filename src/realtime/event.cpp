@@ -68,6 +68,8 @@ class RealtimeCategory final : public std::error_category {
         return "channel name may hold only visible ASCII characters other than ','";
       case Error::event_type_invalid:
         return "event type must be 1 to 64 visible ASCII characters";
+      case Error::channel_reserved:
+        return "channel names starting with \"__igniter.\" are reserved";
     }
     return "unknown realtime error";
   }

@@ -179,6 +179,10 @@ void Hub::start_pass(Shard& shard) {
   }
   if (batch.empty()) return;
   for (const auto& stored : batch) {
+    if (realtime::is_reserved_channel(stored->event.channel)) {  // a control event: applied, not delivered
+      apply_control(shard, stored->event);
+      continue;
+    }
     rt.index.for_each(stored->event.channel,
                       [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
     rt.alias.assign(stored->event.channel).append(":{}");

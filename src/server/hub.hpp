@@ -144,6 +144,9 @@ class Hub {
   // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
   void continue_pass(Shard& shard);
   void keepalive_tick(Shard& shard);
+  // A control event (reserved channel: a revocation) reached this shard in event order: applies it to the
+  // shard's streams instead of delivering it (src/server/revocation.cpp). Shard thread.
+  void apply_control(Shard& shard, const realtime::Event& event);
   // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
                    const std::vector<std::string>& channels);

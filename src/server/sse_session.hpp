@@ -27,6 +27,8 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool token_matches(std::string_view token) const noexcept;
   std::string token_text() const;
   const realtime::ScopeSet& scopes() const noexcept { return scopes_; }
+  /// Replaces the scopes (a revocation dropping one); later events are filtered by the new set. Shard thread.
+  void set_scopes(realtime::ScopeSet scopes) noexcept { scopes_ = std::move(scopes); }
 
   /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
   bool enqueue(realtime::Frame frame);
@@ -46,6 +48,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   void skip_through(std::uint64_t seq) noexcept { skip_through_ = seq; }
   void close();
   bool closed() const noexcept { return closed_; }
+  /// Ends the stream gracefully (a revocation): nothing more is queued after `last`, and the connection
+  /// closes once everything queued is written, or at the next keepalive tick if the client does not
+  /// read it. Shard thread.
+  void end(realtime::Frame last);
 
  private:
   void on_written(boost::system::error_code ec, std::size_t bytes);
@@ -66,6 +72,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool writing_ = false;
   bool dirty_ = false;
   bool closed_ = false;
+  bool ending_ = false;  // end() was called: nothing more is queued; closes when written
   char read_byte_ = 0;
 
   friend class Hub;

@@ -11,6 +11,7 @@ enum class Error {
   channel_too_long,           ///< A channel name is longer than kMaxChannelLength bytes.
   channel_invalid_character,  ///< A channel name holds a byte outside visible ASCII, or a comma.
   event_type_invalid,         ///< An event type is empty, too long, or not visible ASCII.
+  channel_reserved,           ///< A channel name starts with kReservedChannelPrefix (the framework's own).
 };
 
 /// The category of realtime errors ("igniter.realtime").
