@@ -10,6 +10,7 @@
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/app_impl.hpp"
+#include "server/revocation.hpp"
 #include "server/sse_session.hpp"
 
 namespace igniter::server {
@@ -345,7 +346,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
                request_id = std::move(request_id)]() mutable {
     Ctx ctx(request, request_id, app_.services());
     std::optional<Response> refusal;
-    std::vector<std::string> granted;
+    Grant grant{.resolved_after = history_.latest_id()};  // before the credentials are read
     Admission admission;
     try {
       for (const auto& procedure : app_.procedures)
@@ -353,9 +354,12 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
       if (!refusal) {
         auto requested_scopes = realtime::split_comma_list(request.query_param("scopes"));
         if (options_.trust_client_scopes)
-          granted = requested_scopes;
-        else if (scope_resolver)
-          granted = realtime::ScopeSet(scope_resolver(ctx)).narrowed_to(requested_scopes).values();
+          grant.held = requested_scopes;
+        else if (scope_resolver) {
+          realtime::ScopeSet resolved(scope_resolver(ctx));
+          grant.held = resolved.narrowed_to(requested_scopes).values();
+          grant.withheld = revocable_withheld(resolved, grant.held);
+        }
         auto channels = realtime::split_comma_list(request.query_param("channels"));
         admission = admit(ctx, channels.empty() ? known_channels() : channels);
       }
@@ -370,7 +374,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     if (last_event_id.empty()) last_event_id = request.query_param("lastEventId");
 
     asio::post(shard.io, [this, &shard, socket = std::move(socket), refusal = std::move(refusal),
-                          granted = std::move(granted), admission = std::move(admission),
+                          grant = std::move(grant), admission = std::move(admission),
                           last_event_id = std::move(last_event_id)]() mutable {
       if (refusal || app_.draining) {
         if (!refusal) refusal = ResponseBuilder{}.error(503, "ERR_SERVICE_UNAVAILABLE", "Shutting down");
@@ -384,7 +388,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
                           });
         return;
       }
-      start_stream(shard, std::move(socket), std::move(granted), std::move(admission), last_event_id);
+      start_stream(shard, std::move(socket), std::move(grant), std::move(admission), last_event_id);
     });
   };
   if (app_.workers)
@@ -393,11 +397,14 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     work();
 }
 
-void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<std::string> granted,
-                       Admission admission, const std::string& last_event_id) {
+void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, Grant grant, Admission admission,
+                       const std::string& last_event_id) {
   auto id = next_connection_id();
   auto session = std::make_shared<SseSession>(*this, shard, std::move(socket), id, random_token(),
-                                              realtime::ScopeSet(std::move(granted)));
+                                              realtime::ScopeSet(std::move(grant.held)));
+  session->withhold(std::move(grant.withheld));
+  // A revocation that passed while the credentials were checked: applied before anything is replayed.
+  bool revoked = catch_up_revocations(*session, grant.resolved_after);
   auto now = SystemClock::now();
 
   // Resume: what the client missed, from the history, filtered like live delivery would be.
@@ -461,6 +468,7 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
     session->replay_channels_ = std::move(admission.channels);
     session->replaying_ = true;
   }
+  if (revoked) session->end(revoked_frame());
   auto& rt = *shard.realtime;
   rt.flush_dirty();
 }

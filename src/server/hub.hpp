@@ -23,6 +23,7 @@
 #include "realtime/channel_index.hpp"
 #include "realtime/history.hpp"
 #include "server/cluster.hpp"
+#include "server/revocation.hpp"
 
 namespace igniter {
 struct Action;
@@ -152,8 +153,11 @@ class Hub {
                    const std::vector<std::string>& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
-  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, std::vector<std::string> granted,
-                    Admission admission, const std::string& last_event_id);
+  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, Grant grant, Admission admission,
+                    const std::string& last_event_id);
+  // Applies to a new session the revocations recorded after `since` (while its credentials were being
+  // checked): drops scopes, or clears them and returns true when the stream must end (revocation.cpp).
+  bool catch_up_revocations(SseSession& session, realtime::EventId since);
 
   App::Impl& app_;
   realtime::RealtimeOptions options_;

@@ -29,6 +29,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   const realtime::ScopeSet& scopes() const noexcept { return scopes_; }
   /// Replaces the scopes (a revocation dropping one); later events are filtered by the new set. Shard thread.
   void set_scopes(realtime::ScopeSet scopes) noexcept { scopes_ = std::move(scopes); }
+  /// Scopes resolved for this stream that its client narrowed away: not held, yet a revocation of one of
+  /// them reaches the stream (see Hub::apply_control). Usually empty.
+  const std::vector<std::string>& withheld() const noexcept { return withheld_; }
+  void withhold(std::vector<std::string> scopes) noexcept { withheld_ = std::move(scopes); }
 
   /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
   bool enqueue(realtime::Frame frame);
@@ -61,6 +65,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   boost::asio::ip::tcp::socket socket_;
   realtime::OutboundQueue queue_;
   realtime::ScopeSet scopes_;
+  std::vector<std::string> withheld_;
   std::uint64_t id_;
   std::array<std::uint64_t, 2> token_;
   std::uint64_t skip_through_ = 0;

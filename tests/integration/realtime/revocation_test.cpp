@@ -2,6 +2,9 @@
 // a scope from open streams; neither is ever delivered or replayed as an event.
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "integration/realtime/realtime_app.hpp"
 
 namespace igniter::test {
@@ -158,6 +161,41 @@ TEST(RealtimeRevocation, ResumeNeverReplaysARevocation) {
       EXPECT_NE(replayed[0].find("\"two\""), std::string::npos) << replayed[0];
     }
   }
+}
+
+TEST(RealtimeRevocation, NarrowingTheScopesAwayDoesNotShieldAStreamFromRevocation) {
+  RealtimeServer server;
+  // The client asks for tenant:7 only: it does not hold user:alice, but was granted it by its credentials.
+  auto narrowed = open_stream(server.port(), "channels=news&scopes=tenant:7", as_user("alice"));
+  EXPECT_EQ(strings(narrowed.info.at("scopes")), std::vector<std::string>{"tenant:7"});
+  ASSERT_TRUE(server.realtime().revoke("user:alice"));
+  EXPECT_TRUE(read_until_revoked(narrowed).empty());
+}
+
+TEST(RealtimeRevocation, RevocationWhileTheStreamsCredentialsAreCheckedEndsItWhenItOpens) {
+  RealtimeServer server({.resolver = false});
+  std::promise<void> resolving, revoked;
+  auto resolving_done = resolving.get_future();
+  auto revoked_done = revoked.get_future().share();
+  server.realtime().scopes([&](Ctx& c) -> std::vector<std::string> {
+    if (c.request.cookie("session") != "slow") return {};
+    resolving.set_value();  // the credentials were read: still valid
+    revoked_done.wait();    // the logout happens now, before the stream is set up
+    return {"user:slow"};
+  });
+  auto first =
+      server.realtime().publish("news", json::object{{"text", "private"}}, {.scopes = {"user:slow"}});
+  server.realtime().publish("news", json::object{{"text", "public"}});
+  std::thread revoker([&] {
+    resolving_done.wait();
+    EXPECT_TRUE(server.realtime().revoke("user:slow"));
+    revoked.set_value();
+  });
+  // Resuming from the start: what is replayed before the close is what anyone may read.
+  auto s = open_stream(server.port(), "channels=news&lastEventId=" + realtime::to_string({first.epoch, 0}),
+                       as_user("slow"));
+  revoker.join();
+  EXPECT_EQ(read_until_revoked(s), std::vector<std::string>{"public"});
 }
 
 }  // namespace
