@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "integration/realtime/realtime_app.hpp"
@@ -196,6 +197,43 @@ TEST(RealtimeRevocation, RevocationWhileTheStreamsCredentialsAreCheckedEndsItWhe
                        as_user("slow"));
   revoker.join();
   EXPECT_EQ(read_until_revoked(s), std::vector<std::string>{"public"});
+}
+
+TEST(RealtimeRevocation, OurClientReconnectsByItselfAndGetsTheScopesOfItsNewCredentials) {
+  RealtimeServer server;
+  client::Client api("http://127.0.0.1:" + std::to_string(server.port()) + "/api/v1");
+  api.set_cookie("session", "alice");
+  std::mutex mutex;
+  std::vector<std::vector<std::string>> connections;  // the scopes of each `connected` frame
+  std::vector<std::string> texts;
+  client::SubscribeOptions options;
+  options.channels = {"news"};
+  options.backoff = {.initial = std::chrono::milliseconds(20), .max = std::chrono::milliseconds(50)};
+  options.on_connected = [&](const client::Connected& c) {
+    std::lock_guard lock(mutex);
+    connections.push_back(c.scopes);
+  };
+  options.on_event = [&](const client::Event& e) {
+    std::lock_guard lock(mutex);
+    texts.emplace_back(e.data.at("text").as_string());
+  };
+  auto subscription = api.subscribe(options);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return connections.size() == 1;
+  }));
+  api.set_cookie("session", "");  // logged out
+  ASSERT_TRUE(server.realtime().revoke("user:alice"));
+  server.realtime().publish("news", json::object{{"text", "private"}}, {.scopes = {"user:alice"}});
+  server.realtime().publish("news", json::object{{"text", "public"}});
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return connections.size() == 2 && !texts.empty();
+  }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(connections[0], (std::vector<std::string>{"tenant:7", "user:alice"}));
+  EXPECT_TRUE(connections[1].empty());
+  EXPECT_EQ(texts, std::vector<std::string>{"public"});  // never the private one
 }
 
 }  // namespace
