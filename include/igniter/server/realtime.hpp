@@ -72,8 +72,10 @@ class Realtime {
   /// server closes it; its client reconnects by itself (EventSource, Igniter.js and igniter::client all
   /// do), resuming from its last event id, and is granted scopes from its credentials as they are now.
   /// An event published after this returns never reaches a revoked stream (with a Redis store: once every
-  /// process has read the revocation, in stream order, like any event). Streams not yet open when the
-  /// revocation arrives are not affected: revoke the credentials first, then the scope.
+  /// process has read the revocation, in stream order, like any event). A stream is reached by the scopes
+  /// its credentials were granted, even those its client narrowed away; one opening meanwhile whose
+  /// credentials were read before the revocation is ended as it opens. Invalidate the credentials first,
+  /// then revoke: streams opened after that get scopes from the new credentials.
   /// Errors: std::errc::invalid_argument for an empty scope; with a Redis store, why Redis did not take
   /// the revocation (nothing was revoked anywhere then: retry).
   Result<void> revoke(std::string_view scope);
