@@ -170,6 +170,12 @@ Response no_store(Response response) {
   return std::move(response).header("Cache-Control", "no-store");
 }
 
+// Every stream of a session holds this too: logout and expiry revoke it, which closes that session's
+// streams only (the same user signed in elsewhere keeps `user:<id>` and its stream).
+std::string session_scope(std::int64_t session_id) {
+  return "session:" + std::to_string(session_id);
+}
+
 std::string now_iso() {
   auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
   auto seconds = std::chrono::system_clock::to_time_t(now);
@@ -184,7 +190,8 @@ std::string now_iso() {
 
 }  // namespace
 
-PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std::move(options.app)) {
+PostsServer::PostsServer(PostsOptions options)
+    : db_(options.data_dir, options.session_ttl), app_(std::move(options.app)) {
   Database& db = db_;
   if (options.page_size < 1 || options.page_size > options.max_page_size)
     throw std::invalid_argument("PostsOptions: page_size must be between 1 and max_page_size");
@@ -201,16 +208,20 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
       igniter::controller("auth", "/auth")
           // Handlers that set cookies return a Response and declare what its data is.
           .mutation("login", igniter::POST, "/login", ActionOptions{.response = igniter::returns<Session>()},
-                    [&db](Ctx& c, const Login& body) {
+                    [&db, session_ttl = options.session_ttl](Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
                       return no_store(c.response.success(Session{to_user(user), token}))
-                          .cookie(kSessionCookie, token, {.max_age = std::chrono::hours(24 * 30)});
+                          .cookie(kSessionCookie, token,
+                                  {.max_age = std::chrono::duration_cast<std::chrono::seconds>(session_ttl)});
                     })
           .mutation("logout", igniter::POST, "/logout",
-                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [&db](Ctx& c) {
-                      bool had_session = db.delete_session(session_token(c));
-                      return c.response.success(LoggedOut{had_session}).clear_cookie(kSessionCookie);
+                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [this, &db](Ctx& c) {
+                      // The token is worthless first, then its open streams close: each reconnects and
+                      // is granted scopes from what it sends now (nothing, once the cookie is cleared).
+                      auto session = db.delete_session(session_token(c));
+                      if (session) revoke_session(*session);
+                      return c.response.success(LoggedOut{session.has_value()}).clear_cookie(kSessionCookie);
                     });
 
   auto posts_controller =
@@ -312,14 +323,51 @@ PostsServer::PostsServer(PostsOptions options) : db_(options.data_dir), app_(std
   // Scopes come from the session only; whatever a page asks for can narrow them, never widen them.
   app_.realtime().scopes([&db](Ctx& c) {
     std::vector<std::string> scopes;
-    if (auto user = db.user_by_token(session_token(c))) {
-      scopes.push_back(user_scope(user->id));
-      scopes.push_back("role:" + user->role);
+    if (auto session = db.session_by_token(session_token(c))) {
+      scopes.push_back(user_scope(session->user.id));
+      scopes.push_back("role:" + session->user.role);
+      scopes.push_back(session_scope(session->id));
     }
     return scopes;
   });
 
+  sweeper_ = std::jthread([this, interval = options.session_sweep_interval](std::stop_token stop) {
+    sweep_sessions(std::move(stop), interval);
+  });
+
   if (!options.public_dir.empty()) app_.static_files("/", options.public_dir, page_options());
+}
+
+void PostsServer::revoke_session(std::int64_t id) {
+  auto scope = session_scope(id);
+  if (app_.realtime().revoke(scope)) return;
+  std::lock_guard lock(pending_mutex_);
+  pending_revocations_.push_back(std::move(scope));
+}
+
+void PostsServer::sweep_sessions(std::stop_token stop, std::chrono::milliseconds interval) {
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(sweep_mutex_);
+      sweep_wake_.wait_for(lock, stop, interval, [] { return false; });
+    }
+    if (stop.stop_requested()) break;
+    try {
+      std::vector<std::string> retry;
+      {
+        std::lock_guard lock(pending_mutex_);
+        retry.swap(pending_revocations_);
+      }
+      for (auto& scope : retry) {
+        if (app_.realtime().revoke(scope)) continue;
+        std::lock_guard lock(pending_mutex_);
+        pending_revocations_.push_back(std::move(scope));
+      }
+      for (auto id : db_.purge_expired_sessions()) revoke_session(id);
+    } catch (const std::exception&) {
+      // The database is busy or gone for now: the next sweep tries again.
+    }
+  }
 }
 
 }  // namespace posts

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
@@ -126,7 +127,12 @@ std::string random_token() {
 
 }  // namespace
 
-Database::Database(const std::filesystem::path& data_dir) {
+Database::Database(const std::filesystem::path& data_dir, std::chrono::milliseconds session_ttl) {
+  char cutoff[48];
+  std::snprintf(cutoff, sizeof cutoff, "-%lld.%03lld seconds",
+                static_cast<long long>(session_ttl.count() / 1000),
+                static_cast<long long>(session_ttl.count() % 1000));
+  session_cutoff_ = cutoff;
   std::filesystem::create_directories(data_dir);
   auto file = (data_dir / "posts.db").string();
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -223,20 +229,41 @@ std::string Database::create_session(std::int64_t user_id) {
 }
 
 std::optional<UserRow> Database::user_by_token(std::string_view token) {
-  if (token.empty()) return std::nullopt;
-  std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "SELECT u.id, u.username, u.name, u.role, u.created_at "
-              "FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token = ?1");
-  s.bind(1, token);
-  return one_user(s);
+  auto session = session_by_token(token);
+  if (!session) return std::nullopt;
+  return std::move(session->user);
 }
 
-bool Database::delete_session(std::string_view token) {
+std::optional<SessionRow> Database::session_by_token(std::string_view token) {
+  if (token.empty()) return std::nullopt;
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM sessions WHERE token = ?1");
-  s.bind(1, token).step();
-  return sqlite3_changes(db_) > 0;
+  // Expired rows stay until purge_expired_sessions runs; they are already worthless here.
+  Statement s(db_,
+              "SELECT s.rowid, u.id, u.username, u.name, u.role, u.created_at "
+              "FROM sessions s JOIN users u ON u.id = s.user_id "
+              "WHERE s.token = ?1 AND s.created_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)");
+  s.bind(1, token).bind(2, std::string_view(session_cutoff_));
+  if (!s.step()) return std::nullopt;
+  return SessionRow{s.integer(0), UserRow{s.integer(1), s.text(2), s.text(3), s.text(4), s.text(5)}};
+}
+
+std::optional<std::int64_t> Database::delete_session(std::string_view token) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM sessions WHERE token = ?1 RETURNING rowid");
+  s.bind(1, token);
+  if (!s.step()) return std::nullopt;
+  return s.integer(0);
+}
+
+std::vector<std::int64_t> Database::purge_expired_sessions() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "DELETE FROM sessions WHERE created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1) "
+              "RETURNING rowid");
+  s.bind(1, std::string_view(session_cutoff_));
+  std::vector<std::int64_t> ids;
+  while (s.step()) ids.push_back(s.integer(0));
+  return ids;
 }
 
 std::vector<PostRow> Database::list_posts(std::optional<std::int64_t> before, std::size_t limit) {

@@ -2,6 +2,7 @@
 /// Database: the demo's SQLite storage (users, sessions, posts), one file in the data directory.
 
 #include <cstddef>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
@@ -23,6 +24,15 @@ struct UserRow {
   std::string created_at;  ///< ISO-8601, UTC.
 };
 
+/// A live session and its user.
+struct SessionRow {
+  std::int64_t id = 0;  ///< The session's row id: names it without its secret token (scope `session:<id>`).
+  UserRow user;
+};
+
+/// How long a session lasts after login, unless its user logs out first.
+inline constexpr std::chrono::milliseconds kDefaultSessionTtl = std::chrono::hours(24 * 7);
+
 /// A post row with its author's names joined in.
 struct PostRow {
   std::int64_t id = 0;
@@ -40,8 +50,10 @@ struct PostRow {
 /// std::runtime_error (the framework answers 500).
 class Database {
  public:
-  /// Opens the database under `data_dir`, creating the directory and the file when missing.
-  explicit Database(const std::filesystem::path& data_dir);
+  /// Opens the database under `data_dir`, creating the directory and the file when missing. Sessions
+  /// expire `session_ttl` after login.
+  explicit Database(const std::filesystem::path& data_dir,
+                    std::chrono::milliseconds session_ttl = kDefaultSessionTtl);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -58,10 +70,14 @@ class Database {
 
   /// Stores a new session for `user_id` and returns its random token (64 hex digits).
   std::string create_session(std::int64_t user_id);
-  /// The user a session token belongs to, or nullopt for an unknown or empty token.
+  /// The user a session token belongs to, or nullopt for an unknown, expired or empty token.
   std::optional<UserRow> user_by_token(std::string_view token);
-  /// Forgets a session; true when there was one.
-  bool delete_session(std::string_view token);
+  /// The session of a token, or nullopt for an unknown, expired or empty token.
+  std::optional<SessionRow> session_by_token(std::string_view token);
+  /// Forgets a session; its id when there was one.
+  std::optional<std::int64_t> delete_session(std::string_view token);
+  /// Forgets every expired session; their ids (so that their open streams can be revoked).
+  std::vector<std::int64_t> purge_expired_sessions();
 
   /// At most `limit` posts, newest first, only those whose id is below `before` when given (keyset
   /// pagination: the next page starts before the last id of this one, whatever was written meanwhile).
@@ -74,6 +90,7 @@ class Database {
  private:
   void migrate();
 
+  std::string session_cutoff_;  // the SQLite date modifier of the session lifetime, "-604800.000 seconds"
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
 };

@@ -25,6 +25,7 @@ std::error_code check_channel_name(std::string_view name) noexcept {
   const bool clean =
       std::all_of(name.begin(), name.end(), [](char c) { return visible_ascii(c) && c != ','; });
   if (!clean) return Error::channel_invalid_character;
+  if (is_reserved_channel(name)) return Error::channel_reserved;
   return {};
 }
 

@@ -72,6 +72,8 @@ class RealtimeCategory final : public std::error_category {
         return "event is larger than the realtime event size limit (max_event_bytes)";
       case Error::overloaded:
         return "realtime hub overloaded: events are published faster than they are fanned out";
+      case Error::channel_reserved:
+        return "channel names starting with \"__igniter.\" are reserved";
     }
     return "unknown realtime error";
   }

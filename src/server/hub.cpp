@@ -11,6 +11,7 @@
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/app_impl.hpp"
+#include "server/revocation.hpp"
 #include "server/sse_session.hpp"
 
 namespace igniter::server {
@@ -294,6 +295,10 @@ void Hub::start_pass(Shard& shard) {
       continue;
     }
     const auto& stored = item.event;
+    if (realtime::is_reserved_channel(stored->event.channel)) {  // a control event: applied, not delivered
+      apply_control(shard, stored->event);
+      continue;
+    }
     rt.index.for_each(stored->event.channel,
                       [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
     rt.alias.assign(stored->event.channel).append(":{}");
@@ -486,7 +491,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
                request_id = std::move(request_id)]() mutable {
     Ctx ctx(request, request_id, app_.services());
     std::optional<Response> refusal;
-    std::vector<std::string> granted;
+    Grant grant{.resolved_after = history_.latest_id()};  // before the credentials are read
     Admission admission;
     AddressSlot slot;
     if (options_.max_streams_per_address > 0 && !(slot = acquire_address(address_of(request.remote))))
@@ -500,9 +505,12 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
       if (!refusal) {
         auto requested_scopes = realtime::split_comma_list(request.query_param("scopes"));
         if (options_.trust_client_scopes)
-          granted = requested_scopes;
-        else if (scope_resolver)
-          granted = realtime::ScopeSet(scope_resolver(ctx)).narrowed_to(requested_scopes).values();
+          grant.held = requested_scopes;
+        else if (scope_resolver) {
+          realtime::ScopeSet resolved(scope_resolver(ctx));
+          grant.held = resolved.narrowed_to(requested_scopes).values();
+          grant.withheld = revocable_withheld(resolved, grant.held);
+        }
         auto channels = realtime::split_comma_list(request.query_param("channels"));
         std::vector<std::string> held;
         admission = admit(ctx, channels.empty() ? known_channels() : channels, held);
@@ -518,7 +526,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     if (last_event_id.empty()) last_event_id = request.query_param("lastEventId");
 
     asio::post(shard.io, [this, &shard, socket = std::move(socket), refusal = std::move(refusal),
-                          granted = std::move(granted), admission = std::move(admission),
+                          grant = std::move(grant), admission = std::move(admission),
                           last_event_id = std::move(last_event_id), slot = std::move(slot)]() mutable {
       if (refusal || app_.draining) {
         if (!refusal) refusal = ResponseBuilder{}.error(503, "ERR_SERVICE_UNAVAILABLE", "Shutting down");
@@ -532,7 +540,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
                           });
         return;
       }
-      start_stream(shard, std::move(socket), std::move(granted), std::move(admission), last_event_id,
+      start_stream(shard, std::move(socket), std::move(grant), std::move(admission), last_event_id,
                    std::move(slot));
     });
   };
@@ -542,12 +550,15 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     work();
 }
 
-void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<std::string> granted,
-                       Admission admission, const std::string& last_event_id, AddressSlot slot) {
+void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, Grant grant, Admission admission,
+                       const std::string& last_event_id, AddressSlot slot) {
   auto id = next_connection_id();
   auto session = std::make_shared<SseSession>(*this, shard, std::move(socket), id, random_token(),
-                                              realtime::ScopeSet(std::move(granted)), std::move(slot));
+                                              realtime::ScopeSet(std::move(grant.held)), std::move(slot));
   session->changes_.channels = admission.channels;  // before register_session: no change can race it
+  session->withhold(std::move(grant.withheld));
+  // A revocation that passed while the credentials were checked: applied before anything is replayed.
+  bool revoked = catch_up_revocations(*session, grant.resolved_after);
   auto now = SystemClock::now();
 
   // Resume: what the client missed, from the history, filtered like live delivery would be.
@@ -607,6 +618,7 @@ void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, std::vector<s
     session->replay_channels_ = std::move(admission.channels);
     session->replaying_ = true;
   }
+  if (revoked) session->end(revoked_frame());
   auto& rt = *shard.realtime;
   rt.flush_dirty();
 }

@@ -27,6 +27,7 @@
 #include "realtime/history.hpp"
 #include "realtime/inbox.hpp"
 #include "server/cluster.hpp"
+#include "server/revocation.hpp"
 
 namespace igniter {
 struct Action;
@@ -195,16 +196,22 @@ class Hub {
   // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
   void continue_pass(Shard& shard);
   void keepalive_tick(Shard& shard);
+  // A control event (reserved channel: a revocation) reached this shard in event order: applies it to the
+  // shard's streams instead of delivering it (src/server/revocation.cpp). Shard thread.
+  void apply_control(Shard& shard, const realtime::Event& event);
   // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
                    const std::vector<std::string>& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
-  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, std::vector<std::string> granted,
-                    Admission admission, const std::string& last_event_id, AddressSlot slot);
+  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, Grant grant, Admission admission,
+                    const std::string& last_event_id, AddressSlot slot);
   // A slot for one more stream from `address`; empty when the address holds max_streams_per_address.
   AddressSlot acquire_address(std::string address);
   void release_address(const std::string& address);
+  // Applies to a new session the revocations recorded after `since` (while its credentials were being
+  // checked): drops scopes, or clears them and returns true when the stream must end (revocation.cpp).
+  bool catch_up_revocations(SseSession& session, realtime::EventId since);
 
   App::Impl& app_;
   realtime::RealtimeOptions options_;

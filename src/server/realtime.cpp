@@ -6,6 +6,7 @@
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/hub.hpp"
+#include "server/revocation.hpp"
 
 namespace igniter {
 
@@ -52,6 +53,25 @@ Result<realtime::EventId> Realtime::try_revalidate(std::vector<std::string> keys
                         .data = realtime::revalidate_payload(keys, std::move(data), now),
                         .time = now};
   return hub_.publish(std::move(event));
+}
+
+namespace {
+
+Result<void> publish_revocation(server::Hub& hub, std::string_view type, std::string_view scope) {
+  if (scope.empty()) return std::make_error_code(std::errc::invalid_argument);
+  auto id = hub.publish(server::revocation_event(type, scope));
+  if (!id) return id.error();
+  return {};
+}
+
+}  // namespace
+
+Result<void> Realtime::revoke(std::string_view scope) {
+  return publish_revocation(hub_, server::kRevokeType, scope);
+}
+
+Result<void> Realtime::drop_scope(std::string_view scope) {
+  return publish_revocation(hub_, server::kDropScopeType, scope);
 }
 
 Realtime& Realtime::scopes(ScopeResolver resolver) {

@@ -50,7 +50,7 @@ bool SseSession::token_matches(std::string_view token) const noexcept {
 }
 
 bool SseSession::enqueue(realtime::Frame frame) {
-  if (closed_) return false;
+  if (closed_ || ending_) return false;
   if (!queue_.push(std::move(frame))) {
     // The client stopped reading: cut it off; it comes back with Last-Event-ID and misses nothing.
     shard_.realtime->dropped.fetch_add(1, std::memory_order_relaxed);
@@ -66,7 +66,7 @@ bool SseSession::enqueue(realtime::Frame frame) {
 }
 
 bool SseSession::try_enqueue(const realtime::Frame& frame) {
-  if (closed_ || !queue_.push(frame)) return false;
+  if (closed_ || ending_ || !queue_.push(frame)) return false;
   if (!dirty_) {
     dirty_ = true;
     shard_.realtime->dirty.push_back(this);
@@ -102,6 +102,7 @@ void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
   if (ec) return close();
   queue_.consume(bytes);
   last_write_tick_ = shard_.realtime->tick;
+  if (ending_ && queue_.empty()) return close();
   if (replaying_ && queue_.pending_bytes() <= queue_.limit() / 2) {
     hub_.continue_replay(*this);
     auto& rt = *shard_.realtime;  // only this session was queued to: leave no stale entry behind
@@ -121,9 +122,19 @@ void SseSession::watch() {
 }
 
 void SseSession::keepalive(std::uint32_t tick) {
+  if (ending_) return close();  // ended a tick ago and its client still has not read the rest
   if (closed_ || writing_ || !queue_.empty() || last_write_tick_ == tick) return;
   static const realtime::Frame kKeepalive = realtime::Frame::copy_of(realtime::kKeepaliveBytes);
   if (enqueue(kKeepalive)) flush();
+}
+
+void SseSession::end(realtime::Frame last) {
+  if (closed_ || ending_) return;
+  shard_.realtime->index.unsubscribe_all(*this);
+  replaying_ = false;
+  std::vector<std::string>().swap(replay_channels_);
+  if (!enqueue(std::move(last))) return;  // over its bound: closed as a slow client
+  ending_ = true;
 }
 
 void SseSession::close() {

@@ -29,6 +29,12 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool token_matches(std::string_view token) const noexcept;
   std::string token_text() const;
   const realtime::ScopeSet& scopes() const noexcept { return scopes_; }
+  /// Replaces the scopes (a revocation dropping one); later events are filtered by the new set. Shard thread.
+  void set_scopes(realtime::ScopeSet scopes) noexcept { scopes_ = std::move(scopes); }
+  /// Scopes resolved for this stream that its client narrowed away: not held, yet a revocation of one of
+  /// them reaches the stream (see Hub::apply_control). Usually empty.
+  const std::vector<std::string>& withheld() const noexcept { return withheld_; }
+  void withhold(std::vector<std::string> scopes) noexcept { withheld_ = std::move(scopes); }
 
   /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
   bool enqueue(realtime::Frame frame);
@@ -48,6 +54,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   void skip_through(std::uint64_t seq) noexcept { skip_through_ = seq; }
   void close();
   bool closed() const noexcept { return closed_; }
+  /// Ends the stream gracefully (a revocation): nothing more is queued after `last`, and the connection
+  /// closes once everything queued is written, or at the next keepalive tick if the client does not
+  /// read it. Shard thread.
+  void end(realtime::Frame last);
 
  private:
   void on_written(boost::system::error_code ec, std::size_t bytes);
@@ -57,6 +67,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   boost::asio::ip::tcp::socket socket_;
   realtime::OutboundQueue queue_;
   realtime::ScopeSet scopes_;
+  std::vector<std::string> withheld_;
   std::uint64_t id_;
   std::array<std::uint64_t, 2> token_;
   std::uint64_t skip_through_ = 0;
@@ -78,6 +89,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool writing_ = false;
   bool dirty_ = false;
   bool closed_ = false;
+  bool ending_ = false;  // end() was called: nothing more is queued; closes when written
   char read_byte_ = 0;
 
   friend class Hub;

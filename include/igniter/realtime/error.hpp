@@ -13,6 +13,7 @@ enum class Error {
   event_type_invalid,         ///< An event type is empty, too long, or not visible ASCII.
   event_too_large,            ///< An event's frame is larger than RealtimeOptions::max_event_bytes.
   overloaded,                 ///< A shard's publish inbox is full (RealtimeOptions::max_inbox_bytes).
+  channel_reserved,           ///< A channel name starts with kReservedChannelPrefix (the framework's own).
 };
 
 /// The category of realtime errors ("igniter.realtime").

@@ -1,6 +1,6 @@
 #pragma once
-/// Realtime: the app's side of the SSE hub — publish custom messages, revalidate queries, grant scopes,
-/// authorize channels, read counters. Reached as `app.realtime()` or `c.realtime()` in a handler.
+/// Realtime: the app's side of the SSE hub — publish custom messages, revalidate queries, grant and revoke
+/// scopes, authorize channels, read counters. Reached as `app.realtime()` or `c.realtime()` in a handler.
 
 #include <cstdint>
 #include <functional>
@@ -48,7 +48,8 @@ class Realtime {
 
   /// Sends `data` to every subscriber of `channel` (only those holding one of `options.scopes` when it is
   /// not empty). The Igniter.js client receives it when `options.type` is "message" (the default).
-  /// Returns the event's id. Throws std::invalid_argument for an invalid channel name or type, and
+  /// Returns the event's id. Throws std::invalid_argument for an invalid channel name (names starting
+  /// with "__igniter." are the framework's) or type, and
   /// std::system_error when the event could not be recorded (a Redis store that is unreachable).
   realtime::EventId publish(std::string_view channel, json::value data,
                             realtime::PublishOptions options = {});
@@ -65,6 +66,22 @@ class Realtime {
   /// revalidate() that reports an unrecordable event as a value, like try_publish().
   Result<realtime::EventId> try_revalidate(std::vector<std::string> keys,
                                            std::vector<std::string> scopes = {}, json::value data = nullptr);
+
+  /// Closes every open stream holding `scope`, on every process of the cluster: for a logout, a ban, a
+  /// role change. Each such stream receives what was queued before, then a `: revoked` comment, then the
+  /// server closes it; its client reconnects by itself (EventSource, Igniter.js and igniter::client all
+  /// do), resuming from its last event id, and is granted scopes from its credentials as they are now.
+  /// An event published after this returns never reaches a revoked stream (with a Redis store: once every
+  /// process has read the revocation, in stream order, like any event). A stream is reached by the scopes
+  /// its credentials were granted, even those its client narrowed away; one opening meanwhile whose
+  /// credentials were read before the revocation is ended as it opens. Invalidate the credentials first,
+  /// then revoke: streams opened after that get scopes from the new credentials.
+  /// Errors: std::errc::invalid_argument for an empty scope; with a Redis store, why Redis did not take
+  /// the revocation (nothing was revoked anywhere then: retry).
+  Result<void> revoke(std::string_view scope);
+  /// Removes `scope` from every open stream holding it, on every process, without closing them: they stop
+  /// receiving events scoped only to it and keep everything else. Errors like revoke().
+  Result<void> drop_scope(std::string_view scope);
 
   /// Sets the scope resolver. Without one, connections hold no scopes (unless RealtimeOptions says to
   /// trust the client's list).

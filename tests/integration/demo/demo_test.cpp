@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include <thread>
 
 #include "app.hpp"
 #include "support/http_client.hpp"
@@ -467,15 +468,16 @@ TEST_F(DemoTest, AnswersCarryingATokenOrAUsersDataAreNotStored) {
 TEST_F(DemoTest, ConnectionsHoldTheScopesOfTheirSessionOnly) {
   auto alice = login("alice");
   auto admin = login("admin");
+  // The session's own scope (revoked at logout) is its row id: alice's is the first, admin's the second.
   {
     auto sse = open_stream(alice.token);
     EXPECT_EQ(json::serialize(connected_.at("scopes")),
-              R"(["role:user","user:)" + std::to_string(alice.id) + R"("])");
+              R"(["role:user","session:1","user:)" + std::to_string(alice.id) + R"("])");
   }
   {
     auto sse = open_stream(admin.token);
     EXPECT_EQ(json::serialize(connected_.at("scopes")),
-              R"(["role:admin","user:)" + std::to_string(admin.id) + R"("])");
+              R"(["role:admin","session:2","user:)" + std::to_string(admin.id) + R"("])");
   }
   {
     // A page claiming another user's scope gets nothing it was not granted.
@@ -597,6 +599,77 @@ TEST_F(DemoTest, TargetedNotificationReachesOnlyItsUser) {
     EXPECT_EQ(str(first.at("data").at("text")), "Hello all");
     EXPECT_FALSE(first.as_object().contains("scopes"));
   }
+}
+
+// ---- revocation: logout and expiry reach open streams ----
+
+/// Reads `sse` until the server's `: revoked` comment; true when the stream then closes with nothing after.
+bool revoked_and_closed(SseClient& sse) {
+  for (;;) {
+    auto frame = sse.next(std::chrono::seconds(5));
+    if (!frame) return false;
+    if (frame->comment_only() && frame->comments == std::vector<std::string>{"revoked"}) break;
+  }
+  return !sse.next(std::chrono::seconds(5)) && sse.closed_by_server();
+}
+
+TEST_F(DemoTest, LogoutClosesThatSessionsStreamsWhileTheUsersOtherSessionKeepsReceiving) {
+  auto laptop = login("alice");
+  auto phone = login("alice");  // the same user in another browser
+  auto bob = login("bob");
+  auto laptop_sse = open_stream(laptop.token);
+  auto phone_sse = open_stream(phone.token);
+
+  ASSERT_EQ(call("POST", "/auth/logout", {}, laptop.token).status, 200u);
+  EXPECT_TRUE(revoked_and_closed(*laptop_sse));
+  ASSERT_EQ(call("POST", "/notifications", R"({"text":"Private to alice","to":"alice"})", bob.token).status,
+            201u);
+  auto on_phone = next_notification(*phone_sse);
+  ASSERT_FALSE(on_phone.is_null());
+  EXPECT_EQ(str(on_phone.at("data").at("text")), "Private to alice");
+
+  // The logged-out browser reconnects (EventSource does) with its stale cookie: no scope, no notifications.
+  auto again = open_stream(laptop.token);
+  EXPECT_TRUE(connected_.at("scopes").as_array().empty()) << connected_;
+  EXPECT_EQ(json::serialize(connected_.at("channels")), R"(["revalidation"])") << connected_;
+}
+
+TEST_F(DemoTest, ExpiredSessionsAreRefusedAndTheirStreamsRevoked) {
+  stop();
+  server_ = std::make_unique<posts::PostsServer>(
+      posts::PostsOptions{.data_dir = data_dir_,
+                          .public_dir = POSTS_PUBLIC_DIR,
+                          .app = {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::off},
+                          .session_ttl = std::chrono::milliseconds(1500),
+                          .session_sweep_interval = std::chrono::milliseconds(100)});
+  port_ = server_->app().start(0);
+  auto alice = login("alice");
+  auto sse = open_stream(alice.token);
+  EXPECT_EQ(call("GET", "/users/profile", {}, alice.token).status, 200u);
+  auto cookie = call("POST", "/auth/login", R"({"username":"bob"})").header("Set-Cookie");
+  EXPECT_NE(cookie.find("Max-Age=1;"), std::string::npos) << cookie;  // the browser forgets it too
+
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(revoked_and_closed(*sse));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1000));
+  EXPECT_EQ(call("GET", "/users/profile", {}, alice.token).status, 401u);
+}
+
+TEST_F(DemoTest, AnExpiredTokenIsRefusedEvenBeforeTheSweepPurgesIt) {
+  stop();
+  server_ = std::make_unique<posts::PostsServer>(
+      posts::PostsOptions{.data_dir = data_dir_,
+                          .public_dir = POSTS_PUBLIC_DIR,
+                          .app = {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::off},
+                          .session_ttl = std::chrono::milliseconds(300),
+                          .session_sweep_interval = std::chrono::hours(1)});
+  port_ = server_->app().start(0);
+  auto alice = login("alice");
+  EXPECT_EQ(call("GET", "/users/profile", {}, alice.token).status, 200u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(call("GET", "/users/profile", {}, alice.token).status, 401u);
+  auto sse = open_stream(alice.token);
+  EXPECT_TRUE(connected_.at("scopes").as_array().empty()) << connected_;
 }
 
 }  // namespace
