@@ -1,5 +1,7 @@
 #include "inbox.hpp"
 
+#include "channel.hpp"
+
 namespace igniter::realtime {
 
 bool Inbox::has_room(std::size_t bytes) const {
@@ -46,8 +48,12 @@ std::vector<InboxItem> Inbox::take(std::size_t max_bytes) {
 std::size_t Inbox::drop_events() {
   std::lock_guard lock(mutex_);
   const std::size_t before = items_.size();
-  std::erase_if(items_, [](const InboxItem& item) { return item.event != nullptr; });
-  bytes_ = items_.size() * kTaskBytes;
+  // Control events (a revocation) are kept like tasks: dropping one would leave a revoked stream open.
+  std::erase_if(items_, [](const InboxItem& item) {
+    return item.event != nullptr && !is_reserved_channel(item.event->event.channel);
+  });
+  bytes_ = 0;
+  for (const auto& item : items_) bytes_ += size_of(item);
   return before - items_.size();
 }
 

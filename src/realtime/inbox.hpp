@@ -39,7 +39,8 @@ class Inbox {
   /// Removes and returns items from the front: the first one, then more while their bytes stay under
   /// `max_bytes` (so that one pass never takes more than a client can hold).
   std::vector<InboxItem> take(std::size_t max_bytes);
-  /// Drops every waiting event, keeping the tasks in order; returns how many events were dropped.
+  /// Drops every waiting event but control events (reserved channels), keeping those and the tasks in
+  /// order; returns how many events were dropped.
   std::size_t drop_events();
   /// Bytes waiting.
   std::size_t bytes() const;

@@ -1,5 +1,7 @@
 #include "realtime/inbox.hpp"
 
+#include "realtime/channel.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -58,6 +60,20 @@ TEST(Inbox, TasksRunBetweenTheEventsAroundThemAndSurviveDroppingTheBacklog) {
   auto left = inbox.take(100'000);
   ASSERT_EQ(left.size(), 1u);
   EXPECT_TRUE(left[0].task);
+}
+
+TEST(Inbox, DroppingTheBacklogKeepsControlEventsSoNoRevocationIsLost) {
+  Inbox inbox(100'000);
+  auto revoke = event_of(6, 40);
+  revoke->event.channel = std::string(kReservedChannelPrefix) + "revoke";
+  inbox.push({.event = event_of(5, 10), .task = {}});
+  inbox.push({.event = revoke, .task = {}});
+  inbox.push({.event = event_of(7, 10), .task = {}});
+  EXPECT_EQ(inbox.drop_events(), 2u);
+  EXPECT_EQ(inbox.bytes(), 40u);
+  auto left = inbox.take(100'000);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].event, revoke);
 }
 
 }  // namespace
