@@ -1,7 +1,8 @@
 // The C++ client's reading of an answer to a call, from a hostile server: Beast's response parser set up
 // as ClientState::call sets it (64 KiB header limit, max_body_bytes), on one kept-alive connection's
-// buffer answer after answer, each answer's Set-Cookie lines through the client's cookie jar and its
-// status and body through interpret_answer (the envelope, an error's issues).
+// buffer answer after answer, each answer's Set-Cookie lines through the client's cookie jar (and the jar
+// into the next call's request) and its status and body through interpret_answer (the envelope, an
+// error's issues).
 //
 // Input: one control byte (bit 7: then send the last 64 bytes again for 1-8 MiB, bits 0-2; bits 3-6: read
 // size), then what the server sends. Run with -malloc_limit_mb below 8 so that a buffer growing with an
@@ -46,7 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& response = parser.get();
     for (const auto& field : response.base())
       if (field.name() == http::field::set_cookie) client.take_cookie(field.value());
-    (void)client.headers();
+    // The next call's request carries the jar as its Cookie header (as ClientState::call builds it).
+    http::request<http::string_body> next{http::verb::get, "/api/v1/posts", 11};
+    for (const auto& [name, value] : client.headers()) next.insert(name, value);
     auto reply = igniter::client::detail::interpret_answer(response.result_int(), response.body());
     if (!reply) (void)reply.error().issues.size();
     if (!response.keep_alive()) break;
