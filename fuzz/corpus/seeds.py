@@ -153,6 +153,10 @@ client = {
 }
 for name, text in client.items():
     write("client_response", name, b"\x48" + text.encode("latin-1"))
+    write("client_call", name, b"\x00" + text.encode("latin-1"))
+big_cookies = b"".join(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: c%d=%s\r\n\r\n" % (i, b"v" * 40000) for i in range(2))
+write("client_call", "big_cookies", b"\x00" + big_cookies, True)
+write("client_call", "endless_chunk_ext", b"\x81" + b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;a=b" + b";a=b" * 16, True)
 write("client_response", "big_cookies", b"\x48" + b"".join(
     b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: c%d=%s\r\n\r\n" % (i, b"v" * 30000) for i in range(4)), True)
 write("client_response", "endless_chunk_ext",
