@@ -57,6 +57,9 @@ for name, text in http.items():
 # Endless: a chunk-size line of extensions, a header line, a body, each repeated for 8 MiB.
 write("http_session", "endless_chunk_ext",
       b"\x87" + f"POST /api/items HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n2;a=b".encode() + b";a=b" * 16, True)
+# Found by the fuzzer: the chunk-size line need not be valid, Beast looks at it only once it has its CRLF.
+write("http_session", "endless_invalid_chunk_line",
+      b"\x87" + f"POST /api/items HTTP/1.1\r\n{H}Transfer-Encoding: chunked\r\n\r\n".encode() + b"zz\n\x00" * 16, True)
 write("http_session", "endless_header", b"\x87" + f"GET / HTTP/1.1\r\n{H}X-A: ".encode() + b"a" * 64)
 write("http_session", "endless_body", b"\x87" + f"POST /api/items HTTP/1.1\r\n{H}Content-Length: 100000000\r\n\r\n".encode() + b"{" * 64)
 
