@@ -68,7 +68,8 @@ class HostileServer {
         auto tail = script.substr(script.size() - std::min<std::size_t>(64, script.size()));
         std::string unit;
         while (unit.size() < 64 * 1024) unit += tail;
-        for (std::size_t sent = 0; sent < extra && !ec; sent += unit.size()) asio::write(socket, asio::buffer(unit), ec);
+        for (std::size_t sent = 0; sent < extra && !ec; sent += unit.size())
+          asio::write(socket, asio::buffer(unit), ec);
       }
       socket.shutdown(tcp::socket::shutdown_send, ec);
       // Let the client read to the end before the close (a close with unread input would reset it).
