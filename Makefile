@@ -1,25 +1,38 @@
 # The two commands of the README:
 #   make demo   install what is missing, build, start the demo server
-#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds)
+#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds, and each
+#               fuzz target for 15 s)
+#   make fuzz   build the libFuzzer targets (fuzz/) and run each for FUZZ_SECONDS (60), two at a time
 JOBS ?= $(shell nproc)
 PORT ?= 3000
 
-.PHONY: demo test setup setup-test build build-asan build-release format clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: demo test setup setup-test build build-asan build-release format clean fuzz setup-fuzz build-fuzz
 
 # The demo (examples/posts): PORT, DATA_DIR (./data) and IGNITER_STORE (memory, redis://...) change it.
 demo: setup build-release
 	@PORT=$(PORT) ./build/release/examples/posts/posts
 
 # The sanitizer pass runs the C++ suites; the JS and browser suites run once, in the plain build.
-test: setup-test build build-asan
+test: setup-test build build-asan build-fuzz
 	ctest --test-dir build/dev --output-on-failure -j $(JOBS)
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -LE "js|browser|bench"
+	ctest --test-dir build/fuzz --output-on-failure -j $(JOBS)
+
+# Fuzzing (fuzz/, docs/fuzzing.md): new inputs go to build/fuzz/corpus/, crashes, leaks, timeouts and
+# out-of-memory inputs to build/fuzz/findings/<target>/; the committed crash inputs are replayed too.
+fuzz: setup-fuzz build-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir build/fuzz --output-on-failure -j 2 --timeout $$(( $(FUZZ_SECONDS) + 300 ))
 
 setup:
 	@scripts/setup.sh build
 
 setup-test:
 	@scripts/setup.sh test
+
+setup-fuzz:
+	@scripts/setup.sh fuzz
 
 build:
 	@cmake --preset dev >/dev/null
@@ -28,6 +41,10 @@ build:
 build-asan:
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
+
+build-fuzz:
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
 
 build-release:
 	@cmake --preset release >/dev/null

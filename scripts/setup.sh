@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what igniter-cpp needs on Debian 12, and nothing when it is all there already.
-# Usage: scripts/setup.sh [build|test]   (default: build)
+# Usage: scripts/setup.sh [build|test|fuzz]   (default: build)
 #   build  compilers, CMake, Boost 1.81, GoogleTest, hiredis, SQLite (and the demo page's npm packages)
-#   test   also redis-server, Debian's chromium, the npm packages of the JS tests, the benchmark peers
+#   test   also redis-server, Debian's chromium, the npm packages of the JS tests, the benchmark peers,
+#          and clang-14 with libFuzzer (the fuzz targets run briefly in `make test`)
+#   fuzz   build's packages and clang-14 with libFuzzer (`make fuzz`)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/install-lib.sh"
@@ -15,6 +17,10 @@ apt_install_missing setup cmake ninja-build g++ pkg-config ccache \
 # The demo's React page is bundled when Node.js is there; without it the demo serves its plain page.
 if [ "$mode" = build ] && command -v npm >/dev/null 2>&1; then
   "$here/setup-web.sh"
+fi
+
+if [ "$mode" = test ] || [ "$mode" = fuzz ]; then
+  apt_install_missing setup clang-14 libclang-rt-14-dev   # libFuzzer: /usr/lib/llvm-14/lib/clang/*/lib/linux
 fi
 
 if [ "$mode" = test ]; then

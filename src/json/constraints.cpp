@@ -23,6 +23,7 @@ Pattern::Pattern(std::string source, std::string message)
 }
 
 bool Pattern::matches(std::string_view text) const {
+  if (text.size() > kMaxPatternInput) return false;  // the regex's recursion would outgrow the stack
   return std::regex_search(text.begin(), text.end(), compiled_->regex);
 }
 

@@ -105,7 +105,8 @@ class FieldRules {
   }
   /// Must contain a match of the ECMAScript expression `regex` (anchor it with ^...$ for a whole match).
   /// `message` is the message. An invalid expression throws std::invalid_argument when the rules
-  /// are built. Pair it with max_length(): a pattern is not tried on a string that is already too long.
+  /// are built. Pair it with max_length(): a pattern is not tried on a string that is already too long, and
+  /// a string longer than detail::kMaxPatternInput (4096 bytes) fails it without being searched.
   FieldRules& pattern(std::string regex, std::string message = "Invalid") {
     static_assert(detail::String<Value>, "pattern() applies to std::string members");
     constraints().patterns.emplace_back(std::move(regex), std::move(message));

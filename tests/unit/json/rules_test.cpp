@@ -84,6 +84,24 @@ TEST(Rules, PatternIsNotTriedOnAStringPastItsMaxLength) {
               ElementsAre("code: too_big: String must contain at most 10 character(s)"));
 }
 
+// A pattern without max_length on a long client-sent string: std::regex recursed per character and
+// overflowed the stack (fuzz/regressions/json_decode), killing the server.
+TEST(Rules, PatternFailsWithoutSearchingAStringPastItsInputBound) {
+  auto result = decode<CreatePost>(
+      object{{"title", "t"}, {"content", "c"}, {"tags", array{}}, {"slug", std::string(200'000, 'a')}});
+  ASSERT_EQ(result.issues.size(), 1u);
+  EXPECT_EQ(result.issues[0].code, "invalid_string");
+  EXPECT_EQ(path_to_string(result.issues[0].path), "slug");
+}
+
+TEST(Rules, PatternStillMatchesAStringAtItsInputBound) {
+  auto in = object{{"title", "t"},
+                   {"content", "c"},
+                   {"tags", array{}},
+                   {"slug", std::string(detail::kMaxPatternInput, 'a')}};
+  EXPECT_THAT(summary(decode<CreatePost>(in).issues), IsEmpty());
+}
+
 TEST(Rules, PatternIssueCarriesTheGivenMessageAndRegexValidation) {
   auto result = decode_text<CreatePost>(R"({"title":"t","content":"c","tags":[],"slug":"Not A Slug"})");
   ASSERT_EQ(result.issues.size(), 1u);

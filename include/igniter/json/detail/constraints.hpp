@@ -14,6 +14,11 @@
 
 namespace igniter::json::detail {
 
+/// Longest string (in bytes) a pattern is run on; a longer one does not match. libstdc++'s std::regex
+/// recurses once per character or more, so a client-sent string of ~45 000 characters overflowed an
+/// 8 MiB thread stack (a crash of the whole server) on a pattern as plain as `^[a-z]*$`.
+inline constexpr std::size_t kMaxPatternInput = 4096;
+
 /// An ECMAScript regular expression compiled once; matching is a search, like JavaScript's `test`.
 /// Copies share the compiled expression, which is immutable and safe to use from any thread.
 class Pattern {
@@ -21,6 +26,7 @@ class Pattern {
   /// Throws std::invalid_argument when `source` is not a valid ECMAScript expression.
   Pattern(std::string source, std::string message);
 
+  /// Whether `text` contains a match; false without searching when `text` is longer than kMaxPatternInput.
   bool matches(std::string_view text) const;
   const std::string& source() const noexcept { return source_; }
   const std::string& message() const noexcept { return message_; }
