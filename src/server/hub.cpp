@@ -39,6 +39,7 @@ const realtime::Frame& stream_head() {
       "Cache-Control: no-cache, no-transform\r\n"
       "Connection: keep-alive\r\n"
       "X-Accel-Buffering: no\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
       "Server: igniter-cpp\r\n"
       "\r\n");
   return head;
@@ -47,7 +48,8 @@ const realtime::Frame& stream_head() {
 /// A plain HTTP response with Connection: close, for refusing a stream outright.
 std::string serialize_closing(const Response& response) {
   std::ostringstream out;
-  out << "HTTP/1.1 " << response.status() << " Refused\r\nConnection: close\r\n";
+  out << "HTTP/1.1 " << response.status() << " Refused\r\nConnection: close\r\n"
+      << "X-Content-Type-Options: nosniff\r\n";
   if (!response.content_type().empty()) out << "Content-Type: " << response.content_type() << "\r\n";
   for (const auto& [name, value] : response.headers()) out << name << ": " << value << "\r\n";
   out << "Content-Length: " << response.body().size() << "\r\n\r\n" << response.body();

@@ -49,12 +49,14 @@ class Realtime {
   /// Sends `data` to every subscriber of `channel` (only those holding one of `options.scopes` when it is
   /// not empty). The Igniter.js client receives it when `options.type` is "message" (the default).
   /// Returns the event's id. Throws std::invalid_argument for an invalid channel name (names starting
-  /// with "__igniter." are the framework's) or type, and
-  /// std::system_error when the event could not be recorded (a Redis store that is unreachable).
+  /// with "__igniter." are the framework's) or type, and std::system_error when the event was not
+  /// recorded: larger than RealtimeOptions::max_event_bytes (realtime::Error::event_too_large), a shard's
+  /// inbox full (realtime::Error::overloaded), a Redis store unreachable (store::errc::unavailable).
+  /// A refused event reaches nobody.
   realtime::EventId publish(std::string_view channel, json::value data,
                             realtime::PublishOptions options = {});
-  /// publish() that reports an unrecordable event as a value (store::errc::unavailable, ...) instead of
-  /// throwing. With a Redis store, every process of the cluster is told to resync once Redis is back.
+  /// publish() that reports an unrecordable event as a value (event_too_large, overloaded,
+  /// store::errc::unavailable, ...) instead of throwing. With a Redis store, every process of the cluster is told to resync once Redis is back.
   Result<realtime::EventId> try_publish(std::string_view channel, json::value data,
                                         realtime::PublishOptions options = {});
 

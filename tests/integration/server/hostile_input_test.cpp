@@ -250,6 +250,12 @@ TEST(HostileInput, EveryAnswerForbidsContentSniffing) {
     auto r = fetch(port, "GET", target);
     EXPECT_EQ(r.header("X-Content-Type-Options"), "nosniff") << target << " " << r.status;
   }
+  // The stream's own head (written by the realtime hub, not the HTTP session).
+  auto stream = exchange(port, "GET /api/v1/sse/events?channels=revalidation HTTP/1.1\r\nHost: t\r\n\r\n",
+                         std::chrono::milliseconds(500));
+  auto head = stream.received.substr(0, stream.received.find("\r\n\r\n"));
+  EXPECT_NE(head.find("text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-Content-Type-Options: nosniff"), std::string::npos) << head;
   auto own = fetch(port, "GET", "/api/v1/demo/own");
   std::size_t count = 0;
   for (const auto& [name, value] : own.headers)
