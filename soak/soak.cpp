@@ -56,7 +56,9 @@ struct Options {
   double ephemeral_per_second = 1;       // short-lived streams that never come back
   int hostile = 2;                       // malformed-request workers
   int text_bytes = 300;                  // notification text length (payload size)
-  double stall_seconds = 90;             // how long a slow reader stops reading
+  double stall_seconds = 45;             // how long a slow reader stops reading
+  double feed_rate = 60;                 // events/s scoped to the slow readers' own user (~3 KB frames)
+  double require_cut_seconds = 30;       // runs at least this long (warm-up + load) fail without a cut
   double rss_tolerance = 0.20;           // end RSS may exceed the baseline by this fraction...
   double rss_tolerance_mib = 16;         // ...or by this many MiB, whichever is larger
   double settle_seconds = 60;            // how long to wait for descriptors to come back
@@ -66,13 +68,13 @@ struct Options {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::cerr
-      << "igniter_soak: " << why
-      << "\nusage: igniter_soak --server PATH [--store memory|redis] [--minutes M | --seconds S]\n"
-         "  [--warmup-seconds S] [--warmup-events N] [--report-seconds S] [--rate EVENTS_PER_S]\n"
-         "  [--churners N] [--slow N] [--live N] [--users N] [--publishers N] [--hostile N]\n"
-         "  [--stall-seconds S] [--rss-tolerance FRACTION] [--rss-tolerance-mib MIB] [--settle-seconds S]\n"
-         "  [--redis-server PATH] [--keep]\n";
+  std::cerr << "igniter_soak: " << why
+            << "\nusage: igniter_soak --server PATH [--store memory|redis] [--minutes M | --seconds S]\n"
+               "  [--warmup-seconds S] [--warmup-events N] [--report-seconds S] [--rate EVENTS_PER_S]\n"
+               "  [--churners N] [--slow N] [--live N] [--users N] [--publishers N] [--hostile N]\n"
+               "  [--stall-seconds S] [--feed-rate N] [--require-cut-seconds S] [--rss-tolerance FRACTION] "
+               "[--rss-tolerance-mib MIB] [--settle-seconds S]\n"
+               "  [--redis-server PATH] [--keep]\n";
   std::exit(2);
 }
 
@@ -123,6 +125,10 @@ Options parse(int argc, char** argv) {
       o.text_bytes = static_cast<int>(number());
     else if (a == "--stall-seconds")
       o.stall_seconds = number();
+    else if (a == "--feed-rate")
+      o.feed_rate = number();
+    else if (a == "--require-cut-seconds")
+      o.require_cut_seconds = number();
     else if (a == "--rss-tolerance")
       o.rss_tolerance = number();
     else if (a == "--rss-tolerance-mib")
@@ -316,6 +322,7 @@ class Soak {
       co_return;
     }
     start_ = Clock::now();
+    run_start_ = start_;
     std::cout << "soak: warm-up\n" << std::flush;
     co_await phase(o_.warmup_seconds, "warm-up");
     if (dead_) co_return;
@@ -331,6 +338,7 @@ class Soak {
     if (dead_) co_return;
     auto [end_rss, end_fds] = co_await settle(baseline_fds_);
     verdict(end_rss, end_fds);
+    check_cuts();
     stopped_ = true;
   }
 
@@ -347,12 +355,15 @@ class Soak {
     for (int i = 0; i < 200 && !all_positioned(); ++i) co_await sleep_for(50ms);
     if (!all_positioned()) std::cout << "soak: warning: not every steady subscriber connected within 10 s\n";
     for (int i = 0; i < o_.churners; ++i) add_chain(Chain::Role::churn, i % o_.users);
-    for (int i = 0; i < o_.slow; ++i) add_chain(Chain::Role::slow, i % o_.users);
+    // Slow readers share their own user, so the feeder's events (scoped to it) reach only them.
+    for (int i = 0; i < o_.slow; ++i)
+      add_chain(Chain::Role::slow, o_.feed_rate > 0 ? o_.users : i % o_.users);
     for (int i = 0; i < o_.live; ++i) {
       auto& c = add_chain(Chain::Role::live, i % o_.users);
       spawn_producer(live_changer(c));
     }
     for (int p = 0; p < o_.publishers; ++p) spawn_producer(publisher(p, o_.rate / o_.publishers, 0));
+    if (o_.slow > 0 && o_.feed_rate > 0) spawn_producer(publisher(o_.publishers, o_.feed_rate, 0, o_.users));
     if (o_.mutations > 0) spawn_producer(mutator());
     if (o_.ephemeral_per_second > 0) spawn_producer(ephemeral_spawner());
     for (int h = 0; h < o_.hostile; ++h) spawn_producer(hostile_worker());
@@ -455,6 +466,24 @@ class Soak {
     }
   }
 
+  /// The cut-then-resume path must have been exercised: a long enough run in which the server never cut
+  /// a slow reader proves nothing about it.
+  void check_cuts() {
+    double ran = o_.warmup_seconds + o_.seconds;
+    double minutes = std::chrono::duration<double>(Clock::now() - run_start_).count() / 60;
+    std::printf(
+        "soak: slow readers cut by the server: %ld (%.2f/min over %.1f min), found cut by the soak %" PRIu64
+        "\n",
+        server_cuts_, minutes > 0 ? static_cast<double>(std::max(0L, server_cuts_)) / minutes : 0.0, minutes,
+        slow_cuts_);
+    if (o_.slow > 0 && ran >= o_.require_cut_seconds && (server_cuts_ <= 0 || slow_cuts_ == 0)) {
+      std::cout << "soak: no slow reader was cut in a run of " << ran << " s (--require-cut-seconds "
+                << o_.require_cut_seconds << "): the cut-then-resume path was not exercised  <-- FAIL\n";
+      exit_code_ = 1;
+    }
+    std::cout << std::flush;
+  }
+
   // ---- accounting helpers ----
 
   void fail(const std::string& why) {
@@ -540,16 +569,16 @@ class Soak {
 
   awaitable<bool> login_users() {
     Api api{port_};
-    for (int u = 0; u < o_.users + 1; ++u) {
+    for (int u = 0; u < o_.users + 2; ++u) {  // soak0..N-1, soakslow (users_[N]), soakpub
       User user;
-      user.name = u < o_.users ? "soak" + std::to_string(u) : "soakpub";
+      user.name = u < o_.users ? "soak" + std::to_string(u) : u == o_.users ? "soakslow" : "soakpub";
       auto answer = co_await api.call(
           http_request("POST", "/api/v1/auth/login", {}, R"({"username":")" + user.name + "\"}"));
       if (!answer || answer->status != 200) co_return false;
       auto data = json::parse(answer->body).at("data");
       user.id = data.at("user").at("id").as_int64();
       user.token = std::string(data.at("token").as_string());
-      (u < o_.users ? users_ : publishers_users_).push_back(user);
+      (u <= o_.users ? users_ : publishers_users_).push_back(user);
     }
     co_return true;
   }
@@ -846,7 +875,10 @@ class Soak {
 
   /// Publishes notifications paced at `rate` per second (0: as fast as answered, until the ledger holds
   /// `until` events). Each carries `s|<publisher>|<number>|` and half of them target one user.
-  awaitable<void> publisher(int index, double rate, std::uint64_t until) {
+  /// With `to_user` (the feeder): every event targets that user and its text is 500 characters of U+0001,
+  /// which JSON escapes to six bytes each: ~3 KB frames, so a stalled slow reader's backlog grows fast enough
+  /// to fill the kernel's socket buffers and the server's bound within a stall (docs/soak.md).
+  awaitable<void> publisher(int index, double rate, std::uint64_t until, int to_user = -1) {
     Api api{port_};
     auto next = Clock::now();
     auto& number = publisher_numbers_[index];
@@ -862,11 +894,16 @@ class Soak {
       }
       ++number;
       std::string text = "s|" + std::to_string(index) + "|" + std::to_string(number) + "|";
-      if (static_cast<int>(text.size()) < o_.text_bytes)
-        text.append(static_cast<std::size_t>(o_.text_bytes) - text.size(), 'x');
+      int text_bytes = to_user >= 0 ? 500 : o_.text_bytes;
+      if (static_cast<int>(text.size()) < text_bytes)
+        text.append(static_cast<std::size_t>(text_bytes) - text.size(), to_user >= 0 ? '\x01' : 'x');
       std::int64_t to = -1;
       json::object body{{"text", text}};
-      if (number % 2 == 0) {
+      if (to_user >= 0) {
+        auto& u = users_[static_cast<std::size_t>(to_user)];
+        body["to"] = u.name;
+        to = u.id;
+      } else if (number % 2 == 0) {
         auto& u = users_[static_cast<std::size_t>(pick(o_.users))];
         body["to"] = u.name;
         to = u.id;
@@ -1123,7 +1160,9 @@ class Soak {
 
   awaitable<void> report(const char* phase) {
     auto m = co_await scrape();
+    if (m.slow >= 0) server_cuts_ = m.slow;
     auto f = ledger_.check(chain_views(), false);
+    double run_minutes = std::chrono::duration<double>(Clock::now() - run_start_).count() / 60;
     auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - start_).count();
     std::uint64_t resumes = 0;
     for (auto& c : chains_) resumes += c->chain.resumes;
@@ -1132,13 +1171,14 @@ class Soak {
                   "[%s %s %3lld:%02lld] rss %s  fds %d  conns %ld (sse %ld)  published %" PRIu64
                   " (failed %" PRIu64 ")  received %" PRIu64 "  lost %" PRIu64 "  dup %" PRIu64
                   " order %" PRIu64 " leak %" PRIu64 "  resumes %" PRIu64 "  cuts %" PRIu64
-                  " (server %ld)  resyncs %" PRIu64 "  live %" PRIu64 "  hostile %" PRIu64 " (bad %" PRIu64
-                  ")",
+                  " (server %ld, %.2f/min)  resyncs %" PRIu64 "  live %" PRIu64 "  hostile %" PRIu64
+                  " (bad %" PRIu64 ")",
                   o_.store.c_str(), phase, static_cast<long long>(elapsed / 60),
                   static_cast<long long>(elapsed % 60), mib(rss_bytes(server_.pid())).c_str(),
                   open_fds(server_.pid()), m.http, m.sse, ledger_.published_count(), publish_failures_,
                   received_, f.lost, f.duplicates, f.out_of_order, f.scope_leaks, resumes, slow_cuts_, m.slow,
-                  f.resyncs, live_changes_, hostile_.total, hostile_.anomalies);
+                  run_minutes > 0 ? static_cast<double>(std::max(0L, m.slow)) / run_minutes : 0.0, f.resyncs,
+                  live_changes_, hostile_.total, hostile_.anomalies);
     std::cout << line << "\n" << std::flush;
   }
 
@@ -1186,7 +1226,8 @@ class Soak {
   std::vector<std::string> publish_failure_examples_;
   std::uint64_t baseline_rss_ = 0;
   int baseline_fds_ = 0;
-  Clock::time_point start_ = Clock::now();
+  Clock::time_point start_ = Clock::now(), run_start_ = Clock::now();
+  long server_cuts_ = -1;  // igniter_slow_client_disconnects_total at the last scrape
   HostileTally hostile_;
 };
 
