@@ -405,14 +405,18 @@ class Soak {
     (void)ex;
   }
 
-  /// After warm-up: publish until the server's history is full, so the baseline includes it.
+  /// After warm-up: publish until the server's history is full (of the largest events), so the baseline
+  /// includes it.
   awaitable<void> fill_history() {
     std::uint64_t target = ledger_.published_count() + o_.warmup_events;
     if (o_.warmup_events == 0) co_return;
     std::cout << "soak: publishing " << o_.warmup_events << " events to fill the history\n" << std::flush;
     load_active_ = true;
     fill_target_ = target;
-    for (int p = 0; p < o_.publishers; ++p) spawn_producer(publisher(p, 0, target));
+    // With the feeder on, the history is filled with its events, the largest the load sends: the history
+    // at baseline then weighs what it can weigh at the end (no growth mistaken for a leak).
+    int to_user = o_.slow > 0 && o_.feed_rate > 0 ? o_.users : -1;
+    for (int p = 0; p < o_.publishers; ++p) spawn_producer(publisher(p, 0, target, to_user));
     while (producers_ > 0 && !dead_) co_await sleep_for(100ms);
     load_active_ = false;
   }

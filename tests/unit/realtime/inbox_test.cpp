@@ -10,9 +10,10 @@
 namespace igniter::realtime {
 namespace {
 
-StoredEventPtr event_of(std::uint64_t seq, std::size_t bytes) {
+StoredEventPtr event_of(std::uint64_t seq, std::size_t bytes, std::string channel = "news") {
   Event event;
   event.id = {1, seq};
+  event.channel = std::move(channel);
   return std::make_shared<StoredEvent>(
       StoredEvent{std::move(event), Frame::copy_of(std::string(bytes, 'x'))});
 }
@@ -64,8 +65,7 @@ TEST(Inbox, TasksRunBetweenTheEventsAroundThemAndSurviveDroppingTheBacklog) {
 
 TEST(Inbox, DroppingTheBacklogKeepsControlEventsSoNoRevocationIsLost) {
   Inbox inbox(100'000);
-  auto revoke = event_of(6, 40);
-  revoke->event.channel = std::string(kReservedChannelPrefix) + "revoke";
+  auto revoke = event_of(6, 40, std::string(kReservedChannelPrefix) + "revoke");
   inbox.push({.event = event_of(5, 10), .task = {}});
   inbox.push({.event = revoke, .task = {}});
   inbox.push({.event = event_of(7, 10), .task = {}});
