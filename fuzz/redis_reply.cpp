@@ -1,54 +1,75 @@
-// Redis replies as the store and the cluster take them: RESP bytes through hiredis's reader (fed in small
-// pieces, as reads arrive), each reply through the store's conversion to store::Reply (and push and error
-// classification), then through the cluster's stream-entry conversion (Cluster::deliver, as XRANGE and
-// XREAD answers reach it, and every string as a stream id through Cluster::to_event_id).
+// Redis replies as the store and the cluster take them: RESP bytes through store::redis::parse_replies (a
+// 1 MiB budget per reply) and, split into pieces as reads arrive, through the ReplyReader the connection
+// feeds (both must see the same replies, or fail alike); each reply through the cluster's stream parsers
+// (stream::parse_entries as for XRANGE, parse_xread as for XREAD, max_deleted_id as for XINFO STREAM),
+// each entry's "e" field through decode_event, and the raw bytes through parse_stream_id.
 //
 // Input: one control byte (bits 0-5: feed size - 1), then the bytes Redis sends.
-//
-// The conversions are private to their files (src/store/redis/connection.cpp, src/server/cluster.cpp), so
-// this target compiles those files into itself instead of linking them: it sees their internal functions,
-// and the linker takes nothing else from the libraries' copies. Rename here when they are renamed.
 
-#include <hiredis/hiredis.h>
-
-#include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <condition_variable>
+#include <algorithm>
 #include <cstdint>
-#include <functional>
-#include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
+#include <string_view>
+#include <vector>
 
-#include "igniter/base/log.hpp"
-#include "igniter/base/result.hpp"
-#include "igniter/json/json.hpp"
-#include "igniter/realtime/event.hpp"
+#include "igniter/store/error.hpp"
 #include "igniter/store/redis_store.hpp"
+#include "server/cluster_stream.hpp"
+#include "store/redis/reply_reader.hpp"
 #include "support.hpp"
-
-// Cluster::deliver is private; this target is its only other caller.
-#pragma clang diagnostic ignored "-Wkeyword-macro"
-#define private public
-#include "server/cluster.hpp"
-#undef private
-
-#include "server/cluster.cpp"          // NOLINT: see above
-#include "store/redis/connection.cpp"  // NOLINT: see above
 
 namespace {
 
+namespace stream = igniter::server::stream;
 using igniter::store::Reply;
 
-std::size_t count_strings(const Reply& reply, std::uint64_t epoch) {
-  std::size_t n = 1;
-  if (reply.kind == Reply::Kind::string || reply.kind == Reply::Kind::status) {
-    (void)igniter::server::Cluster::to_event_id(epoch, reply.text);
-    (void)igniter::server::parse_base36(reply.text);
+constexpr std::size_t kMaxReplyBytes = 1 << 20;
+constexpr std::string_view kKey = "igniter:realtime:events";
+
+bool same(const Reply& a, const Reply& b) {
+  if (a.kind != b.kind || a.text != b.text || a.integer != b.integer ||
+      a.elements.size() != b.elements.size())
+    return false;
+  for (std::size_t i = 0; i < a.elements.size(); ++i)
+    if (!same(a.elements[i], b.elements[i])) return false;
+  return true;
+}
+
+void check_entries(const igniter::Result<std::vector<stream::StreamEntry>>& entries) {
+  if (!entries) return;
+  for (const auto& entry : *entries) {
+    if (entry.id.millis > stream::kMaxStreamMillis) igniter::fuzz::fail("an entry id past kMaxStreamMillis");
+    // The id must go back to Redis as the text it came as (XREAD's next start).
+    auto again = stream::parse_stream_id(entry.id.text());
+    if (!again || *again != entry.id) igniter::fuzz::fail("a stream id does not round-trip");
+    (void)stream::to_event_id(42, entry.id);
+    if (const auto* payload = entry.field("e")) {
+      if (auto event = stream::decode_event(*payload)) {
+        // What decode_event accepts, encode_event writes back as an event that decodes the same.
+        auto back = stream::decode_event(stream::encode_event(*event));
+        if (!back || back->channel != event->channel || back->type != event->type)
+          igniter::fuzz::fail("a decoded event does not survive encode_event");
+      }
+    }
   }
-  for (const auto& element : reply.elements) n += count_strings(element, epoch);
-  return n;
+}
+
+void check_id(std::string_view text) {
+  if (auto id = stream::parse_stream_id(text)) {
+    if (id->millis > stream::kMaxStreamMillis)
+      igniter::fuzz::fail("parse_stream_id took millis past the bound");
+    auto again = stream::parse_stream_id(id->text());
+    if (!again || *again != *id) igniter::fuzz::fail("a stream id does not round-trip");
+  }
+}
+
+void check_reply(const Reply& reply) {
+  check_entries(stream::parse_entries(reply));
+  check_entries(stream::parse_xread(reply, kKey));
+  if (auto deleted = stream::max_deleted_id(reply))
+    if (deleted->millis > stream::kMaxStreamMillis) igniter::fuzz::fail("max_deleted_id past the bound");
+  if (reply.kind == Reply::Kind::string || reply.kind == Reply::Kind::status) check_id(reply.text);
 }
 
 }  // namespace
@@ -58,40 +79,40 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t piece = (input.take() & 0x3f) + 1;
   const auto bytes = input.rest();
 
-  static igniter::Logger logger(igniter::LogLevel::off);
-  igniter::server::Cluster cluster(nullptr, "igniter:realtime:events", 42, 100, logger);
-  std::size_t events = 0;
-  cluster.callbacks_.event = [&](igniter::realtime::Event event) {
-    ++events;
-    if (event.id.epoch != 42) igniter::fuzz::fail("an event left the cluster's epoch");
-  };
+  check_id(bytes);
 
-  redisReader* reader = redisReaderCreate();
-  bool broken = false;
-  for (std::size_t at = 0; at < bytes.size() && !broken; at += piece) {
+  auto whole = igniter::store::redis::parse_replies(bytes, kMaxReplyBytes);
+  if (whole)
+    for (const auto& reply : *whole) check_reply(reply);
+
+  // The same bytes as the connection reads them: in pieces, each reply taken as soon as it is complete.
+  igniter::store::redis::ReplyReader reader(kMaxReplyBytes);
+  std::vector<Reply> replies;
+  std::error_code failed;
+  for (std::size_t at = 0; at < bytes.size() && !failed; at += piece) {
     auto chunk = bytes.substr(at, piece);
-    if (redisReaderFeed(reader, chunk.data(), chunk.size()) != REDIS_OK) break;
+    if ((failed = reader.feed(chunk.data(), chunk.size()))) break;
     for (;;) {
-      void* raw = nullptr;
-      if (redisReaderGetReply(reader, &raw) != REDIS_OK) {
-        broken = true;  // the connection would fail with errc::protocol
+      auto next = reader.next();
+      if (!next) {
+        failed = next.error();
         break;
       }
-      if (!raw) break;
-      Reply reply = igniter::store::redis::convert(static_cast<redisReply*>(raw));
-      freeReplyObject(raw);
-      (void)igniter::store::redis::is_push(reply);
-      if (reply.is_error()) (void)igniter::store::redis::error_from_reply(reply);
-      count_strings(reply, 42);
-      // As Cluster::start hands it an XRANGE answer, and read_loop the streams of an XREAD answer.
-      if (reply.kind == Reply::Kind::array) {
-        cluster.deliver(reply);
-        for (const auto& stream : reply.elements)
-          if (stream.kind == Reply::Kind::array && stream.elements.size() == 2)
-            cluster.deliver(stream.elements[1]);
-      }
+      if (!*next) break;
+      replies.push_back(std::move(**next));
     }
   }
-  redisReaderFree(reader);
+  // Pieces and whole must read the same replies and find the same bytes invalid. (The byte budget may
+  // end them at different points: it also counts what is buffered, which depends on how bytes arrive.)
+  const auto too_large = make_error_code(igniter::store::errc::reply_too_large);
+  if (whole) {
+    if (failed && failed != too_large) igniter::fuzz::fail("bytes failed in pieces but not whole");
+    for (std::size_t i = 0; i < std::min(replies.size(), whole->size()); ++i)
+      if (!same(replies[i], (*whole)[i])) igniter::fuzz::fail("pieces and whole read a reply differently");
+    if (!failed && replies.size() != whole->size())
+      igniter::fuzz::fail("pieces and whole read different replies");
+  } else if (!failed && whole.error() != too_large) {
+    igniter::fuzz::fail("bytes failed whole but not in pieces");
+  }
   return 0;
 }

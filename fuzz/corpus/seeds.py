@@ -128,6 +128,9 @@ redis = {
     "huge_bulk": b"$1000000000\r\n" + b"x" * 64,
     "huge_array": b"*2000000000\r\n:1\r\n",
     "deep": b"*1\r\n" * 200 + b":1\r\n",
+    # XINFO STREAM (Redis 7): a flat array of name/value pairs
+    "xinfo_stream": arr(bulk("length"), b":3\r\n", bulk("last-generated-id"), bulk("1700000000000-5"),
+                        bulk("max-deleted-entry-id"), bulk("1700000000000-2"), bulk("entries-added"), b":6\r\n"),
 }
 for name, data in redis.items():
     write("redis_reply", name, b"\x07" + data, name in ("id_without_dash", "huge_array"))
