@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "igniter/json/json.hpp"
+#include "igniter/realtime/error.hpp"
 #include "realtime/channel.hpp"
 
 namespace igniter::server::stream {
@@ -126,7 +127,11 @@ std::optional<realtime::Event> decode_event(std::string_view text) {
     return std::nullopt;
   auto millis = ts->as_int64();
   if (millis < 0 || millis > kMaxEventMillis) return std::nullopt;
-  if (realtime::check_channel_name(c->as_string()) || realtime::check_event_type(t->as_string()))
+  // Reserved channels are refused to clients and apps, but the framework's own control events (a
+  // revocation) travel on them through the stream.
+  auto channel_error = realtime::check_channel_name(c->as_string());
+  if ((channel_error && channel_error != realtime::Error::channel_reserved) ||
+      realtime::check_event_type(t->as_string()))
     return std::nullopt;
   realtime::Event event;
   event.channel = c->as_string();

@@ -94,6 +94,10 @@ TEST(ClusterStream, RepliesOfTheWrongShapeAreProtocolErrors) {
 
 TEST(ClusterStream, EventsThatAreNotOursAreSkipped) {
   EXPECT_TRUE(stream::decode_event(event_json("ok")));
+  // The framework's control events (a revocation) travel on a reserved channel: they are ours.
+  auto control = stream::decode_event(R"({"c":"__igniter.revoke","t":"revoke","s":[],"ts":1})");
+  ASSERT_TRUE(control);
+  EXPECT_EQ(control->channel, "__igniter.revoke");
   for (std::string bad : {
            std::string("not json"),
            std::string("[]"),
