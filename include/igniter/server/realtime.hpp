@@ -56,7 +56,8 @@ class Realtime {
   realtime::EventId publish(std::string_view channel, json::value data,
                             realtime::PublishOptions options = {});
   /// publish() that reports an unrecordable event as a value (event_too_large, overloaded,
-  /// store::errc::unavailable, ...) instead of throwing. With a Redis store, every process of the cluster is told to resync once Redis is back.
+  /// store::errc::unavailable, ...) instead of throwing. With a Redis store, every process of the cluster is
+  /// told to resync once Redis is back.
   Result<realtime::EventId> try_publish(std::string_view channel, json::value data,
                                         realtime::PublishOptions options = {});
 
