@@ -4,9 +4,9 @@
 
 #include <igniter/igniter.hpp>
 
-#include <cstddef>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <filesystem>
 #include <mutex>
 #include <stop_token>

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <stdexcept>
 

@@ -1,8 +1,8 @@
 #pragma once
 /// Database: the demo's SQLite storage (users, sessions, posts), one file in the data directory.
 
-#include <cstddef>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>

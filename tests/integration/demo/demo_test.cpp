@@ -7,9 +7,9 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
-#include <thread>
 
 #include "app.hpp"
 #include "support/http_client.hpp"
