@@ -7,5 +7,5 @@ binary="$1" name="$2" out="$3"
 shift 3
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mkdir -p "$out/corpus/$name" "$out/findings/$name"
-exec "$binary" -max_total_time="${FUZZ_SECONDS:-15}" -timeout=30 -rss_limit_mb=512 -print_final_stats=1 \
+exec "$binary" -max_total_time="${FUZZ_SECONDS:-15}" -timeout=30 -rss_limit_mb=1024 -print_final_stats=1 \
   -artifact_prefix="$out/findings/$name/" "$@" "$out/corpus/$name" "$here/corpus/$name"
