@@ -1,10 +1,16 @@
 # igniter_module(NAME sources... [DEPENDS modules/targets...])
-# Declares the static library igniter_NAME from src/NAME, with the public headers in include/.
+# Declares the static library igniter_NAME from src/NAME, with the public headers in include/. Users name
+# it igniter::NAME (an alias here, the exported name once installed); it is installed with the package.
 function(igniter_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS" ${ARGN})
   add_library(igniter_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(igniter_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include
+  add_library(igniter::${name} ALIAS igniter_${name})
+  set_target_properties(igniter_${name} PROPERTIES EXPORT_NAME ${name})
+  target_include_directories(igniter_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+                                                    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
                                              PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  # The public headers are C++20: whoever links a module compiles as C++20 at least.
+  target_compile_features(igniter_${name} PUBLIC cxx_std_20)
   target_link_libraries(igniter_${name} PUBLIC ${ARG_DEPENDS})
 endfunction()
 
