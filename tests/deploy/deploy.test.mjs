@@ -29,6 +29,7 @@ const REDIS = '/usr/bin/redis-server';
 const CLIENT = '127.0.0.2';  // the browser's address, as nginx sees it
 const PROMPT = 1000;         // an event is "prompt" when it arrives within this after the request answered
 const STEP = 5000;           // bound of every other wait
+const TEST = { timeout: 30000 };  // no test may hang the suite
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -169,6 +170,8 @@ class FrameParser {
   }
 }
 
+const openStreams = new Set();  // closed after the tests, whatever they left open
+
 /** One SSE request: `frames` fill as they arrive; `ended` resolves when the server ends the stream. */
 function openStream(port, { query = 'channels=revalidation,notifications.stream', token, lastEventId } = {}) {
   const stream = { frames: [], status: 0, headers: {}, receivedAt: [] };
@@ -193,10 +196,17 @@ function openStream(port, { query = 'channels=revalidation,notifications.stream'
         res.on('close', () => resolveEnded('close'));
         resolve(stream);
       });
-      req.on('error', (error) => { resolveEnded('error'); reject(error); });
+      // Every way this request can end ends the stream; no head within STEP is an error, not a hang.
+      const timer = setTimeout(() => req.destroy(new Error(`no answer to the stream request within ${STEP} ms`)), STEP);
+      req.on('response', () => clearTimeout(timer));
+      req.on('error', (error) => { clearTimeout(timer); resolveEnded('error'); reject(error); });
+      req.on('close', () => { clearTimeout(timer); resolveEnded('close'); reject(new Error('closed before the head')); });
       stream.close = () => req.destroy();
     });
   });
+  stream.opened.catch(() => {});  // awaited where it matters
+  openStreams.add(stream);
+  void stream.ended.then(() => openStreams.delete(stream));
   return stream;
 }
 
@@ -217,10 +227,13 @@ const isNotification = (text) => (f) => f.json?.channel === 'notifications.strea
  * (capped here, to keep the test short) and reconnects with the last id it saw as Last-Event-ID. Frames
  * of every connection go to one list; `connects` lists each connection's `connected` frame.
  */
+const clients = new Set();  // reconnecting clients still running, closed after the tests
+
 class ReconnectingStream {
   constructor(port, { token, lastId = '', cap = 300 } = {}) {
     Object.assign(this, { port, token, cap, lastId, frames: [], connects: [], answers: [], retry: 2000 });
     this.loop = this.run();
+    clients.add(this);
   }
   async run() {
     while (!this.closed) {
@@ -246,6 +259,7 @@ class ReconnectingStream {
     }
   }
   async close() {
+    clients.delete(this);
     this.closed = true;
     this.current?.close();
     await this.loop;
@@ -261,7 +275,10 @@ function missingPrerequisite() {
 
 const skip = missingPrerequisite();
 const scratch = mkdtempSync(path.join(tmpdir(), 'igniter-deploy-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
+after(() => {
+  for (const stream of openStreams) stream.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 /** The demo behind nginx on the store `storeUrl()` names; the `describe` blocks below share it. */
 function stage(storeUrl) {
@@ -278,7 +295,9 @@ function stage(storeUrl) {
     s.token = login.json.data.token;
   });
   after(async () => {
-    await stop(s.nginx, 'SIGQUIT');
+    for (const client of [...clients]) await client.close();
+    for (const stream of openStreams) stream.close();
+    await stop(s.nginx, 'SIGTERM');
     await stop(s.demo);
   });
   s.restart = async () => {
@@ -294,7 +313,7 @@ function stage(storeUrl) {
 describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => {
   const s = stage(() => 'memory');
 
-  test('queries, the page and a mutation answer through the proxy', async () => {
+  test('queries, the page and a mutation answer through the proxy', TEST, async () => {
     const page = await request(s.port, 'GET', '/');
     assert.equal(page.status, 200);
     assert.match(page.headers['content-type'], /text\/html/);
@@ -307,7 +326,7 @@ describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => 
     assert.equal(one.json.data.title, 'via nginx');
   });
 
-  test('a body past the limit is refused by nginx with the app\'s JSON envelope', async () => {
+  test('a body past the limit is refused by nginx with the app\'s JSON envelope', TEST, async () => {
     const big = JSON.stringify({ title: 'x', content: 'y'.repeat(1100 * 1024) });
     const answer = await request(s.port, 'POST', '/api/v1/posts', { token: s.token, body: big });
     assert.equal(answer.status, 413);
@@ -317,7 +336,7 @@ describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => 
     assert.equal(answer.body, '{"data":null,"error":{"message":"Request body too large","code":"ERR_PAYLOAD_TOO_LARGE"}}');
   });
 
-  test('a revalidation and a published notification reach an open stream at once', async () => {
+  test('a revalidation and a published notification reach an open stream at once', TEST, async () => {
     const stream = openStream(s.port, { token: s.token });
     await stream.opened;
     assert.equal(stream.status, 200);
@@ -342,7 +361,7 @@ describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => 
     stream.close();
   });
 
-  test('a stream resumes with Last-Event-ID after a disconnect, missing nothing', async () => {
+  test('a stream resumes with Last-Event-ID after a disconnect, missing nothing', TEST, async () => {
     const first = openStream(s.port, { token: s.token });
     const connected = await nextFrame(first, (f) => f.event === 'connected');
     const lastId = connected.frame.id;
@@ -370,7 +389,7 @@ describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => 
     again.close();
   });
 
-  test('the demo sees the client address nginx forwards, and a client cannot spoof it', async () => {
+  test('the demo sees the client address nginx forwards, and a client cannot spoof it', TEST, async () => {
     // Through nginx, from 127.0.0.2, claiming another address: nginx appends the real one.
     const proxied = await request(s.port, 'GET', '/api/v1/posts/990001', { headers: { 'X-Forwarded-For': '203.0.113.9' } });
     assert.equal(proxied.status, 404);
@@ -384,7 +403,7 @@ describe('the demo behind nginx (memory store)', { skip: skip ?? false }, () => 
     assert.match(await line('/api/v1/posts/990002'), / client=127\.0\.0\.2$/);
   });
 
-  test('a graceful restart: streams end, nginx keeps streams retrying, the client comes back and resyncs', async () => {
+  test('a graceful restart: streams end, nginx keeps streams retrying, the client comes back and resyncs', TEST, async () => {
     const client = new ReconnectingStream(s.port, { token: s.token });
     await waitFor('the first connection', () => client.connects.length === 1);
     await request(s.port, 'POST', '/api/v1/posts', { token: s.token, body: { title: 'before restart' } });
@@ -432,7 +451,7 @@ describe('the demo behind nginx (Redis store): a restart loses no event', { skip
   after(() => stop(redis));
   const s = stage(() => url);
 
-  test('events published while the client was away are replayed after the restart', async () => {
+  test('events published while the client was away are replayed after the restart', TEST, async () => {
     const client = new ReconnectingStream(s.port, { token: s.token });
     await waitFor('the first connection', () => client.connects.length === 1);
     await request(s.port, 'POST', '/api/v1/notifications', { token: s.token, body: { text: 'seen' } });
