@@ -35,14 +35,14 @@ SseOptions forwarded_for(std::string address) {
   return options;
 }
 
-TEST(TrustedProxies, ByDefaultForwardedHeadersAreIgnored) {
+TEST(ProxiedClientAddress, ByDefaultForwardedHeadersAreIgnored) {
   RealtimeServer server(with_proxies({}));
   EXPECT_EQ(client_seen(server.port(), {}), "127.0.0.1");
   EXPECT_EQ(client_seen(server.port(), {{"X-Forwarded-For", "203.0.113.7"}, {"X-Real-IP", "203.0.113.8"}}),
             "127.0.0.1");
 }
 
-TEST(TrustedProxies, ATrustedProxyForwardsTheClientAddressToHandlers) {
+TEST(ProxiedClientAddress, ATrustedProxyForwardsTheClientAddressToHandlers) {
   RealtimeServer server(with_proxies({"127.0.0.0/8"}));
   EXPECT_EQ(client_seen(server.port(), {{"X-Forwarded-For", "203.0.113.7"}}), "203.0.113.7");
   EXPECT_EQ(client_seen(server.port(), {{"X-Forwarded-For", "6.6.6.6, 203.0.113.7"}}), "203.0.113.7");
@@ -50,7 +50,7 @@ TEST(TrustedProxies, ATrustedProxyForwardsTheClientAddressToHandlers) {
   EXPECT_EQ(client_seen(server.port(), {}), "127.0.0.1");  // nothing forwarded: the proxy itself
 }
 
-TEST(TrustedProxies, TwoClientsBehindATrustedProxyEachGetTheirStreamShare) {
+TEST(ProxiedClientAddress, TwoClientsBehindATrustedProxyEachGetTheirStreamShare) {
   RealtimeServer server(with_proxies({"127.0.0.1"}));
   auto a = open_stream(server.port(), "channels=revalidation", forwarded_for("203.0.113.1"));
   auto b = open_stream(server.port(), "channels=revalidation", forwarded_for("203.0.113.2"));
@@ -60,7 +60,7 @@ TEST(TrustedProxies, TwoClientsBehindATrustedProxyEachGetTheirStreamShare) {
   EXPECT_EQ(again.read_head(), 429u) << again.body();
 }
 
-TEST(TrustedProxies, AnUntrustedPeerCannotDodgeThePerAddressLimitWithXForwardedFor) {
+TEST(ProxiedClientAddress, AnUntrustedPeerCannotDodgeThePerAddressLimitWithXForwardedFor) {
   // Only 10.0.0.0/8 is trusted: the loopback client's forwarded addresses are ignored.
   RealtimeServer server(with_proxies({"10.0.0.0/8"}));
   auto a = open_stream(server.port(), "channels=revalidation", forwarded_for("203.0.113.1"));
@@ -70,7 +70,7 @@ TEST(TrustedProxies, AnUntrustedPeerCannotDodgeThePerAddressLimitWithXForwardedF
   EXPECT_EQ(client_seen(server.port(), {{"X-Forwarded-For", "203.0.113.7"}}), "127.0.0.1");
 }
 
-TEST(TrustedProxies, AMisspelledProxyFailsAtConstructionNamingIt) {
+TEST(ProxiedClientAddress, AMisspelledProxyFailsAtConstructionNamingIt) {
   AppOptions options;
   options.trusted_proxies = {"127.0.0.1", "10.0.0.0/80"};
   try {
