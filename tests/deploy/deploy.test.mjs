@@ -473,6 +473,33 @@ describe('the demo behind nginx (Redis store): a restart loses no event', { skip
   });
 });
 
+describe('docs/deploy.md', () => {
+  const doc = readFileSync(path.join(root, 'docs/deploy.md'), 'utf8');
+  const blocks = (lang) => [...doc.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]);
+
+  test('its C++ is a verbatim excerpt of the demo', () => {
+    const main = readFileSync(path.join(root, 'examples/posts/main.cpp'), 'utf8');
+    assert.ok(blocks('cpp').length > 0);
+    for (const block of blocks('cpp')) assert.ok(main.includes(block), `not in examples/posts/main.cpp:\n${block}`);
+  });
+
+  test('its nginx snippets are accepted by nginx -t in the site\'s server block', { skip: skip ?? false }, () => {
+    assert.ok(blocks('nginx').length > 0);
+    for (const block of blocks('nginx')) {
+      const dir = mkdtempSync(path.join(scratch, 'snippet-'));
+      const site = readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8')
+        .replace(/listen 8080\b/, 'listen 127.0.0.1:1')
+        .replace(/\n}\s*$/, `\n${block}}\n`);
+      writeFileSync(path.join(dir, 'site.conf'), site);
+      writeFileSync(path.join(dir, 'nginx.conf'), readFileSync(path.join(here, 'nginx-wrapper.conf.in'), 'utf8')
+        .replace(/@DIR@/g, dir).replace('@USER@', ''));
+      const check = spawnSync(NGINX, ['-e', path.join(dir, 'error.log'), '-p', dir, '-c', path.join(dir, 'nginx.conf'), '-t'],
+                              { encoding: 'utf8' });
+      assert.equal(check.status, 0, `${block}\n${check.stderr}`);
+    }
+  });
+});
+
 describe('the systemd unit', () => {
   const analyze = '/usr/bin/systemd-analyze';
   test('deploy/igniter-posts.service passes systemd-analyze verify', { skip: existsSync(analyze) ? false : 'no systemd-analyze' }, () => {
