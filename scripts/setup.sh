@@ -25,6 +25,7 @@ fi
 
 if [ "$mode" = test ]; then
   apt_install_missing setup redis-server
+  apt_install_missing setup systemd   # systemd-analyze: tests/deploy verifies deploy/igniter-posts.service
   "$here/setup-js.sh"          # Node.js, chromium, tests/conformance
   "$here/setup-js-client.sh"   # clients/js
   "$here/setup-web.sh"         # the demo's React page (examples/posts/web)

@@ -5,13 +5,16 @@
 //   DATA_DIR       where posts.db lives (./data), created on first start
 //   IGNITER_STORE  "memory" (default) or "redis://host:port"
 //   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
+//   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (none)
 #include <igniter/store/store.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "app.hpp"
 
@@ -20,6 +23,17 @@ namespace {
 std::string env(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
   return value && *value ? std::string(value) : std::move(fallback);
+}
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.push_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::filesystem::path public_dir() {
@@ -49,9 +63,10 @@ int main() {
       return 2;
     }
 
-    posts::PostsServer server({.data_dir = env("DATA_DIR", "data"),
-                               .public_dir = public_dir(),
-                               .app = {.store = std::move(*store)}});
+    posts::PostsServer server(
+        {.data_dir = env("DATA_DIR", "data"),
+         .public_dir = public_dir(),
+         .app = {.trusted_proxies = comma_list(env("TRUSTED_PROXIES", "")), .store = std::move(*store)}});
     std::cout << "Posts demo: open http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port
               << "/  (data in " << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store "
               << store_url << "; Ctrl-C stops it)" << std::endl;

@@ -39,7 +39,8 @@ Shard::~Shard() {
 }
 }  // namespace server
 
-App::Impl::Impl(AppOptions opts) : options(std::move(opts)), logger(options.log_level) {
+App::Impl::Impl(AppOptions opts)
+    : options(std::move(opts)), logger(options.log_level), trusted_proxies(options.trusted_proxies) {
   std::random_device random;
   std::ostringstream prefix;
   prefix << std::hex << (random() & 0xffffff);

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/client_address.hpp"
 #include "http/router.hpp"
 #include "igniter/server/app.hpp"
 #include "server/hub.hpp"
@@ -57,6 +58,8 @@ struct App::Impl {
   // Configuration (before start).
   AppOptions options;
   Logger logger;
+  http::TrustedProxies
+      trusted_proxies;  // options.trusted_proxies, parsed (a bad entry throws at construction)
   std::vector<Action> actions;
   std::vector<std::string> controllers;  // names, for duplicate detection
   std::vector<Procedure> procedures;

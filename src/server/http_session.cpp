@@ -221,6 +221,8 @@ void HttpSession::on_header(beast::error_code ec) {
   request_.target.assign(head.target().data(), head.target().size());
   for (const auto& field : head)
     request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  // Per request: behind a proxy, one upstream connection carries many clients' requests.
+  request_.client = igniter::http::client_address(app_.trusted_proxies, request_);
 
   // Framing first: whatever the answer, a request whose body cannot be delimited closes the connection.
   if (auto status = check_transfer_encoding(head); status == 400)
@@ -372,7 +374,8 @@ void HttpSession::respond(Response response, bool keep_alive) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
     std::ostringstream line;
     line << to_string(request_.method) << ' ' << request_.path << ' ' << response.status() << ' '
-         << micros / 1000 << '.' << (micros / 100) % 10 << "ms id=" << request_id_;
+         << micros / 1000 << '.' << (micros / 100) % 10 << "ms id=" << request_id_
+         << " client=" << request_.client;
     app_.logger.info(line.str());
   }
 

@@ -84,12 +84,6 @@ realtime::Frame refetch_frame(realtime::EventId id, SystemClock::time_point now)
   return realtime::frame_with_id(id, realtime::encode_event_body(refetch));
 }
 
-/// The IP address of a Request::remote (`1.2.3.4:5678`, `::1:5678`): everything before the last ':'.
-std::string address_of(std::string_view remote) {
-  auto colon = remote.rfind(':');
-  return std::string(colon == std::string_view::npos ? remote : remote.substr(0, colon));
-}
-
 /// An event's frame is `id: <id>\n` + its body: the most it can take on top of the body.
 constexpr std::size_t kIdLineBytes = realtime::kMaxEventIdLength + 5;
 
@@ -496,7 +490,7 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     Grant grant{.resolved_after = history_.latest_id()};  // before the credentials are read
     Admission admission;
     AddressSlot slot;
-    if (options_.max_streams_per_address > 0 && !(slot = acquire_address(address_of(request.remote))))
+    if (options_.max_streams_per_address > 0 && !(slot = acquire_address(request.client)))
       refusal = ResponseBuilder{}
                     .error(429, "ERR_TOO_MANY_REQUESTS", "Too many streams from this address")
                     .header("Retry-After", "5");

@@ -24,6 +24,8 @@ class Request {
   Fields params;       ///< Path parameters (`/:id`), decoded.
   std::string body;    ///< Raw body bytes.
   std::string remote;  ///< Peer address, "127.0.0.1:54321".
+  std::string client;  ///< The client's IP address: the peer's, or the one a trusted proxy forwarded
+                       ///< (AppOptions::trusted_proxies); "203.0.113.7".
 
   /// The first header named `name` (case-insensitive), or "" when absent.
   std::string_view header(std::string_view name) const noexcept;
