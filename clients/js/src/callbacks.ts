@@ -4,25 +4,15 @@
  * and how they are called. Every notification iterates a copy, so a callback may subscribe or
  * unsubscribe while it runs.
  */
-import type {
-  ChannelListener,
-  ChannelState,
-  ConnectionState,
-  MessageEnvelope,
-  RealtimeTransport,
-} from "./connection.js";
+import type { ChannelListener, ConnectionState, MessageEnvelope } from "./connection.js";
 
-export abstract class CallbackRegistry implements RealtimeTransport {
+/** The callbacks half of a `RealtimeTransport`, for the transports to extend. */
+export abstract class CallbackRegistry {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly revalidateCallbacks = new Set<(keys: string[]) => void>();
   private readonly resyncCallbacks = new Set<() => void>();
   private readonly stateCallbacks = new Set<(state: ConnectionState) => void>();
   protected current: ConnectionState = "idle";
-
-  abstract start(): void;
-  abstract stop(): void;
-  abstract subscribe(channel: string, listener: ChannelListener): () => void;
-  abstract channelState(channel: string): ChannelState;
 
   get state(): ConnectionState {
     return this.current;

@@ -164,7 +164,7 @@ function parseJson(text: unknown): unknown {
 }
 
 /** One SSE stream with live channel changes, resume and reconnect. See the file comment. */
-export class RealtimeConnection extends CallbackRegistry {
+export class RealtimeConnection extends CallbackRegistry implements RealtimeTransport {
   private readonly env: ConnectionEnv;
   private readonly channels = new ChannelSet([REVALIDATION_CHANNEL]);
   private readonly backoff: Backoff;

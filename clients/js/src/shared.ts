@@ -400,7 +400,7 @@ class RecentIds {
 }
 
 /** A realtime transport shared by the tabs of one browser. See the file comment. */
-export class SharedRealtimeTransport extends CallbackRegistry {
+export class SharedRealtimeTransport extends CallbackRegistry implements RealtimeTransport {
   private readonly env: SharedEnv;
   private readonly channelStates = new Map<string, { state: ChannelState; reason?: string }>();
   private readonly delivered = new RecentIds(1024);
