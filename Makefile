@@ -1,23 +1,25 @@
 # The two commands of the README:
 #   make demo   install what is missing, build, start the demo server
-#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds, and each
-#               fuzz target for 15 s)
+#   make test   install what is missing, build, run every test (plain and ASan+UBSan builds, the
+#               ThreadSanitizer hammer of the README example and the demo, and each fuzz target for 15 s)
 #   make fuzz   build the libFuzzer targets (fuzz/) and run each for FUZZ_SECONDS (60), two at a time
 JOBS ?= $(shell nproc)
 PORT ?= 3000
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: demo test setup setup-test build build-asan build-release format clean fuzz setup-fuzz build-fuzz
+.PHONY: demo test setup setup-test build build-asan build-tsan build-release format clean fuzz setup-fuzz build-fuzz
 
 # The demo (examples/posts): PORT, DATA_DIR (./data) and IGNITER_STORE (memory, redis://...) change it.
 demo: setup build-release
 	@PORT=$(PORT) ./build/release/examples/posts/posts
 
 # The sanitizer pass runs the C++ suites; the JS and browser suites run once, in the plain build.
-test: setup-test build build-asan build-fuzz
+# The TSan pass (tests/tsan/) runs its hammer tests one at a time: each loads the machine by itself.
+test: setup-test build build-asan build-tsan build-fuzz
 	ctest --test-dir build/dev --output-on-failure -j $(JOBS)
 	ctest --test-dir build/asan --output-on-failure -j $(JOBS) -LE "js|browser|bench"
+	ctest --test-dir build/tsan --output-on-failure
 	ctest --test-dir build/fuzz --output-on-failure -j $(JOBS)
 
 # Fuzzing (fuzz/, docs/fuzzing.md): new inputs go to build/fuzz/corpus/, crashes, leaks, timeouts and
@@ -41,6 +43,11 @@ build:
 build-asan:
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
+
+# The README example and the demo under ThreadSanitizer, and the hammer that drives them (tests/tsan/).
+build-tsan:
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j $(JOBS)
 
 build-fuzz:
 	@cmake --preset fuzz >/dev/null

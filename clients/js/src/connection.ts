@@ -16,6 +16,7 @@
  * one of these in the leading tab.
  */
 import { Backoff, type BackoffOptions } from "./backoff.js";
+import { CallbackRegistry } from "./callbacks.js";
 import { ChannelSet, type ChannelChangeResult, type RefusedChannel } from "./channels.js";
 
 /** The channel of revalidation events; every stream carries it. */
@@ -163,13 +164,9 @@ function parseJson(text: unknown): unknown {
 }
 
 /** One SSE stream with live channel changes, resume and reconnect. See the file comment. */
-export class RealtimeConnection implements RealtimeTransport {
+export class RealtimeConnection extends CallbackRegistry implements RealtimeTransport {
   private readonly env: ConnectionEnv;
   private readonly channels = new ChannelSet([REVALIDATION_CHANNEL]);
-  private readonly listeners = new Map<string, Set<ChannelListener>>();
-  private readonly revalidateCallbacks = new Set<(keys: string[]) => void>();
-  private readonly resyncCallbacks = new Set<() => void>();
-  private readonly stateCallbacks = new Set<(state: ConnectionState) => void>();
   private readonly backoff: Backoff;
   private source: EventSourceLike | null = null;
   private reconnectTimer: unknown = null;
@@ -179,20 +176,16 @@ export class RealtimeConnection implements RealtimeTransport {
   private token: string | null = null;
   private skipFullRevalidate = false;
   private generation = 0;
-  private current: ConnectionState = "idle";
   private lastId: string | null = null;
 
   constructor(
     private readonly options: ConnectionOptions,
     env: Partial<ConnectionEnv> = {},
   ) {
+    super();
     this.env = { ...browserEnv(), ...env };
     this.lastId = options.lastEventId || null;
     this.backoff = new Backoff(options.backoff, this.env.random);
-  }
-
-  get state(): ConnectionState {
-    return this.current;
   }
 
   /** The id of the last event received: where the next stream resumes. */
@@ -229,38 +222,16 @@ export class RealtimeConnection implements RealtimeTransport {
   }
 
   subscribe(channel: string, listener: ChannelListener): () => void {
-    let set = this.listeners.get(channel);
-    if (!set) this.listeners.set(channel, (set = new Set()));
-    set.add(listener);
+    const remove = this.listen(channel, listener, () => {
+      if (this.channels.remove(channel)) this.scheduleChange();
+    });
     if (this.channels.add(channel)) this.scheduleChange();
     // A channel the stream carries already (another hook's, or one removed and re-added before the
     // change went out) is connected for this listener at once.
     const state = this.channelState(channel);
     if (state === "connected") listener.onConnect?.();
     else if (state === "refused") listener.onError?.(new ChannelRefusedError(channel, this.channels.refusal(channel)!));
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      set!.delete(listener);
-      if (set!.size === 0) this.listeners.delete(channel);
-      if (this.channels.remove(channel)) this.scheduleChange();
-    };
-  }
-
-  onRevalidate(callback: (queryKeys: string[]) => void): () => void {
-    this.revalidateCallbacks.add(callback);
-    return () => this.revalidateCallbacks.delete(callback);
-  }
-
-  onResync(callback: () => void): () => void {
-    this.resyncCallbacks.add(callback);
-    return () => this.resyncCallbacks.delete(callback);
-  }
-
-  onStateChange(callback: (state: ConnectionState) => void): () => void {
-    this.stateCallbacks.add(callback);
-    return () => this.stateCallbacks.delete(callback);
+    return remove;
   }
 
   /** The page came back (online, visible): a pending reconnect happens now instead of after its wait. */
@@ -269,12 +240,6 @@ export class RealtimeConnection implements RealtimeTransport {
     this.env.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     void this.open();
-  }
-
-  private setState(state: ConnectionState): void {
-    if (state === this.current) return;
-    this.current = state;
-    for (const callback of [...this.stateCallbacks]) callback(state);
   }
 
   private clearTimers(): void {
@@ -328,18 +293,17 @@ export class RealtimeConnection implements RealtimeTransport {
     this.channels.opened(frame.channels ?? [], frame.refused ?? []);
     this.backoff.reset();
     this.setState("open");
-    for (const [channel, set] of this.listeners) {
+    this.eachChannel((channel, listeners) => {
       const state = this.channelState(channel);
-      for (const listener of [...set]) {
+      for (const listener of listeners) {
         if (state === "connected") listener.onConnect?.();
         else if (state === "refused")
           listener.onError?.(new ChannelRefusedError(channel, this.channels.refusal(channel)!));
       }
-    }
+    });
     if (frame.resync) {
       this.skipFullRevalidate = true;
-      for (const callback of [...this.resyncCallbacks]) callback();
-      for (const set of this.listeners.values()) for (const listener of [...set]) listener.onResync?.();
+      this.resynced();
     }
     // Channels wanted since this stream was requested go through the live change endpoint.
     this.scheduleChange();
@@ -355,16 +319,14 @@ export class RealtimeConnection implements RealtimeTransport {
       this.skipFullRevalidate = false; // the resync of `connected` already refetched everything
       return;
     }
-    for (const callback of [...this.revalidateCallbacks]) callback(queryKeys);
+    this.revalidated(queryKeys);
   }
 
   private handleMessage(event: MessageEvent): void {
     this.remember(event);
     const envelope = parseJson(event.data) as MessageEnvelope | undefined;
     if (!envelope || typeof envelope !== "object" || typeof envelope.channel !== "string") return;
-    const set = this.listeners.get(envelope.channel);
-    if (!set) return;
-    for (const listener of [...set]) listener.onMessage?.(envelope.data, envelope);
+    this.deliver(envelope);
   }
 
   private drop(): void {
@@ -373,11 +335,10 @@ export class RealtimeConnection implements RealtimeTransport {
     this.connectionId = this.token = null;
     this.skipFullRevalidate = false;
     // Only subscribers that were told they are connected are told they no longer are.
-    const lost = this.current === "open" ? [...this.listeners.keys()].filter((c) => this.channels.isOpen(c)) : [];
+    const lost = this.current === "open" ? this.listenedChannels().filter((c) => this.channels.isOpen(c)) : [];
     this.channels.closed();
     this.setState("reconnecting");
-    const error = new ConnectionLostError();
-    for (const channel of lost) for (const listener of [...(this.listeners.get(channel) ?? [])]) listener.onError?.(error);
+    this.fail(lost, new ConnectionLostError());
     if (this.changeTimer !== null) this.env.clearTimeout(this.changeTimer);
     this.changeTimer = null;
     this.reconnectTimer = this.env.setTimeout(() => {
@@ -422,11 +383,9 @@ export class RealtimeConnection implements RealtimeTransport {
       return;
     }
     this.channels.applied(result);
-    for (const channel of result.subscribed ?? [])
-      for (const listener of [...(this.listeners.get(channel) ?? [])]) listener.onConnect?.();
+    for (const channel of result.subscribed ?? []) this.eachListener(channel, (listener) => listener.onConnect?.());
     for (const r of result.refused ?? [])
-      for (const listener of [...(this.listeners.get(r.channel) ?? [])])
-        listener.onError?.(new ChannelRefusedError(r.channel, r.reason));
+      this.eachListener(r.channel, (listener) => listener.onError?.(new ChannelRefusedError(r.channel, r.reason)));
     this.scheduleChange(); // changes made while this one was in flight
   }
 }

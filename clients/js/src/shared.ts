@@ -24,6 +24,7 @@
  * Everything outside (BroadcastChannel, locks, timers, page events) comes from a `SharedEnv`, and the
  * leader's connection from `options.connect`, so tests run several tabs in one process with fakes.
  */
+import { CallbackRegistry } from "./callbacks.js";
 import {
   ChannelRefusedError,
   ConnectionLostError,
@@ -399,17 +400,12 @@ class RecentIds {
 }
 
 /** A realtime transport shared by the tabs of one browser. See the file comment. */
-export class SharedRealtimeTransport implements RealtimeTransport {
+export class SharedRealtimeTransport extends CallbackRegistry implements RealtimeTransport {
   private readonly env: SharedEnv;
-  private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly channelStates = new Map<string, { state: ChannelState; reason?: string }>();
-  private readonly revalidateCallbacks = new Set<(keys: string[]) => void>();
-  private readonly resyncCallbacks = new Set<() => void>();
-  private readonly stateCallbacks = new Set<(state: ConnectionState) => void>();
   private readonly delivered = new RecentIds(1024);
   /** Every other tab of the group and its channels. */
   private readonly tabs = new Map<string, Set<string>>();
-  private current: ConnectionState = "idle";
   private lastId: string | null = null;
   private running = false;
   private generation = 0;
@@ -425,11 +421,8 @@ export class SharedRealtimeTransport implements RealtimeTransport {
     private readonly options: SharedTransportOptions,
     env: Partial<SharedEnv> = {},
   ) {
+    super();
     this.env = { ...browserSharedEnv(), ...env };
-  }
-
-  get state(): ConnectionState {
-    return this.current;
   }
 
   /** Whether this tab holds the stream now. */
@@ -482,45 +475,17 @@ export class SharedRealtimeTransport implements RealtimeTransport {
   }
 
   subscribe(channel: string, listener: ChannelListener): () => void {
-    let set = this.listeners.get(channel);
-    const first = !set;
-    if (!set) this.listeners.set(channel, (set = new Set()));
-    set.add(listener);
+    const first = !this.isListened(channel);
+    const remove = this.listen(channel, listener, (last) => {
+      if (!last) return;
+      this.channelStates.delete(channel);
+      this.changed([]);
+    });
     const known = this.channelStates.get(channel);
     if (known?.state === "connected") listener.onConnect?.();
     else if (known?.state === "refused") listener.onError?.(new ChannelRefusedError(channel, known.reason ?? ""));
     if (first) this.changed([channel]);
-    let active = true;
-    return () => {
-      if (!active) return;
-      active = false;
-      set!.delete(listener);
-      if (set!.size > 0 || this.listeners.get(channel) !== set) return;
-      this.listeners.delete(channel);
-      this.channelStates.delete(channel);
-      this.changed([]);
-    };
-  }
-
-  onRevalidate(callback: (queryKeys: string[]) => void): () => void {
-    this.revalidateCallbacks.add(callback);
-    return () => this.revalidateCallbacks.delete(callback);
-  }
-
-  onResync(callback: () => void): () => void {
-    this.resyncCallbacks.add(callback);
-    return () => this.resyncCallbacks.delete(callback);
-  }
-
-  onStateChange(callback: (state: ConnectionState) => void): () => void {
-    this.stateCallbacks.add(callback);
-    return () => this.stateCallbacks.delete(callback);
-  }
-
-  private setState(state: ConnectionState): void {
-    if (state === this.current) return;
-    this.current = state;
-    for (const callback of [...this.stateCallbacks]) callback(state);
+    return remove;
   }
 
   private async join(): Promise<void> {
@@ -587,11 +552,11 @@ export class SharedRealtimeTransport implements RealtimeTransport {
   }
 
   private ownChannels(): string[] {
-    return [...this.listeners.keys()];
+    return this.listenedChannels();
   }
 
   private union(): Set<string> {
-    const union = new Set(this.listeners.keys());
+    const union = new Set(this.listenedChannels());
     for (const channels of this.tabs.values()) for (const channel of channels) union.add(channel);
     return union;
   }
@@ -689,9 +654,7 @@ export class SharedRealtimeTransport implements RealtimeTransport {
     const dropped = [...this.channelStates].filter(([, s]) => s.state === "connected").map(([c]) => c);
     this.channelStates.clear();
     this.setState(state ?? (this.current === "open" ? "reconnecting" : this.current));
-    const error = new ConnectionLostError();
-    for (const channel of dropped)
-      for (const listener of [...(this.listeners.get(channel) ?? [])]) listener.onError?.(error);
+    this.fail(dropped, new ConnectionLostError());
   }
 
   /** True the first time an event id is seen here (or when the event has none); it becomes the resume point. */
@@ -711,31 +674,24 @@ export class SharedRealtimeTransport implements RealtimeTransport {
         else this.lost(message.state === "closed" ? "reconnecting" : message.state);
         return;
       case "channel": {
-        const set = this.listeners.get(message.channel);
-        if (!set || this.channelState(message.channel) === message.state) return;
+        if (!this.isListened(message.channel) || this.channelState(message.channel) === message.state) return;
         this.channelStates.set(message.channel, { state: message.state, reason: message.reason });
-        const refusal =
-          message.state === "refused" ? new ChannelRefusedError(message.channel, message.reason ?? "") : null;
-        for (const listener of [...set]) {
-          if (refusal) listener.onError?.(refusal);
-          else listener.onConnect?.();
-        }
+        if (message.state === "refused")
+          this.fail([message.channel], new ChannelRefusedError(message.channel, message.reason ?? ""));
+        else this.eachListener(message.channel, (listener) => listener.onConnect?.());
         return;
       }
       case "event": {
         if (!this.fresh(message.id)) return;
-        const envelope = message.envelope;
-        for (const listener of [...(this.listeners.get(envelope.channel) ?? [])])
-          listener.onMessage?.(envelope.data, envelope);
+        this.deliver(message.envelope);
         return;
       }
       case "revalidate":
         if (!this.fresh(message.id)) return;
-        for (const callback of [...this.revalidateCallbacks]) callback(message.keys);
+        this.revalidated(message.keys);
         return;
       case "resync":
-        for (const callback of [...this.resyncCallbacks]) callback();
-        for (const set of this.listeners.values()) for (const listener of [...set]) listener.onResync?.();
+        this.resynced();
         return;
       case "leader":
         return;

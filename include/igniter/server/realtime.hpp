@@ -34,7 +34,8 @@ struct RealtimeStats {
 };
 
 /// The realtime hub as the application sees it. Every member may be called from any thread, at any time
-/// after the App exists (events published before the server starts are kept in the history).
+/// after the App exists (events published before the server starts are kept in the history), except
+/// the setters scopes() and authorize(): configuration, called before the server starts.
 class Realtime {
  public:
   /// Decides which scopes an SSE connection holds, from its request (after the app-wide procedures ran
