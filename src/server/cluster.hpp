@@ -80,8 +80,8 @@ class Cluster {
   std::size_t max_events_;
   Logger& logger_;
   Callbacks callbacks_;
-  stream::StreamId last_id_{};  // reader thread (and start(), before it runs)
-  std::string replication_id_;  // reader thread: the master's master_replid when last seen
+  stream::StreamId last_id_{};        // reader thread (and start(), before it runs)
+  std::string replication_id_;        // reader thread: the master's master_replid when last seen
   store::Subscription reader_watch_;  // sets reader_lost_
   std::atomic<bool> reader_lost_{false};
   std::atomic<bool> resync_pending_{false};

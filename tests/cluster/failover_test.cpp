@@ -32,7 +32,8 @@ constexpr const char* kRedisCli = "/usr/bin/redis-cli";
 // One `redis-server <conf> --sentinel` child on a free port, watching `master` with quorum 2.
 class SentinelProcess {
  public:
-  SentinelProcess(const std::filesystem::path& dir, std::uint16_t master_port) : port_(RedisServer::free_port()) {
+  SentinelProcess(const std::filesystem::path& dir, std::uint16_t master_port)
+      : port_(RedisServer::free_port()) {
     auto conf = dir / ("sentinel-" + std::to_string(port_) + ".conf");
     std::ofstream(conf) << "port " << port_ << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir.string()
                         << "\nlogfile \"\"\nloglevel warning\n"
@@ -108,7 +109,8 @@ struct Listener {
     Clock::time_point at;
   };
 
-  explicit Listener(std::uint16_t port) : client(port, "/api/v1/sse/events?channels=notifications,revalidation") {
+  explicit Listener(std::uint16_t port)
+      : client(port, "/api/v1/sse/events?channels=notifications,revalidation") {
     EXPECT_EQ(client.read_head(), 200u);
     auto connected = client.next_event();
     EXPECT_TRUE(connected && connected->event == "connected");
@@ -121,7 +123,8 @@ struct Listener {
           continue;
         }
         std::lock_guard lock(mutex);
-        if (frame->event == "revalidate" && frame->json().at("data").at("queryKeys") == boost::json::array{""})
+        if (frame->event == "revalidate" &&
+            frame->json().at("data").at("queryKeys") == boost::json::array{""})
           frames.push_back({"", Clock::now()});
         else if (frame->event == "message")
           frames.push_back({std::string(frame->json().at("data").at("text").as_string()), Clock::now()});
@@ -172,9 +175,11 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
   replica_args.insert(replica_args.end(), {"--replicaof", "127.0.0.1", std::to_string(master.port())});
   RedisServer replica(replica_args);
   ASSERT_TRUE(replica.start());
-  ASSERT_TRUE(wait_for([&] { return cli(replica.port(), "INFO replication").find("master_link_status:up") !=
-                                    std::string::npos; },
-                       10s))
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return cli(replica.port(), "INFO replication").find("master_link_status:up") != std::string::npos;
+      },
+      10s))
       << "the replica never synced";
 
   std::vector<std::unique_ptr<SentinelProcess>> sentinels;
@@ -183,7 +188,8 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
   for (auto& sentinel : sentinels) {
     ASSERT_TRUE(wait_for(
         [&] {
-          return cli(sentinel->port(), "SENTINEL ckquorum mymaster").find("OK 3 usable") != std::string::npos &&
+          return cli(sentinel->port(), "SENTINEL ckquorum mymaster").find("OK 3 usable") !=
+                     std::string::npos &&
                  cli(sentinel->port(), "SENTINEL replicas mymaster").find(std::to_string(replica.port())) !=
                      std::string::npos;
         },
@@ -199,7 +205,8 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
   ASSERT_NE(a.port(), 0);
   ASSERT_NE(b.port(), 0);
   std::vector<std::unique_ptr<Listener>> listeners;
-  for (auto port : {a.port(), b.port(), a.port(), b.port()}) listeners.push_back(std::make_unique<Listener>(port));
+  for (auto port : {a.port(), b.port(), a.port(), b.port()})
+    listeners.push_back(std::make_unique<Listener>(port));
 
   // The publisher: one publish every 20 ms, alternating between the processes, each one timed.
   std::atomic<bool> stop{false};
@@ -255,12 +262,13 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
 
   ASSERT_TRUE(switched) << "the Sentinels never promoted the replica";
   ASSERT_TRUE(resumed) << "publishing did not resume within 15 s of the kill";
-  std::printf("[ failover ] kill -> first failed publish %.2f s, -> Sentinel switch %.2f s, -> first publish "
-              "accepted again %.2f s; %zu publishes failed (slowest failure %.2f s, slowest success %.2f s), "
-              "%zu accepted\n",
-              first_failure ? seconds(*first_failure - killed) : -1.0, seconds(*switched - killed),
-              seconds(*first_success_after_failure - killed), failed, seconds(slowest_failure),
-              seconds(slowest_success), published.size());
+  std::printf(
+      "[ failover ] kill -> first failed publish %.2f s, -> Sentinel switch %.2f s, -> first publish "
+      "accepted again %.2f s; %zu publishes failed (slowest failure %.2f s, slowest success %.2f s), "
+      "%zu accepted\n",
+      first_failure ? seconds(*first_failure - killed) : -1.0, seconds(*switched - killed),
+      seconds(*first_success_after_failure - killed), failed, seconds(slowest_failure),
+      seconds(slowest_success), published.size());
   EXPECT_GT(failed, 0u) << "with no master for seconds, some publishes must have failed";
   // Fail fast: never beyond StoreOptions::timeout (2 s) plus the fence's 2 s, with a margin.
   EXPECT_LT(slowest_failure, 5s);
@@ -287,9 +295,10 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
       excused += told;
       EXPECT_TRUE(told) << "client " << i << " missed " << event.text << " and was never told to refetch";
     }
-    std::printf("[ failover ] client %zu (process %s): %zu of %zu accepted events received, %zu missing (each "
-                "followed by a refetch-all), %zu refetch-alls\n",
-                i, i % 2 ? "b" : "a", published.size() - missing, published.size(), excused, resyncs.size());
+    std::printf(
+        "[ failover ] client %zu (process %s): %zu of %zu accepted events received, %zu missing (each "
+        "followed by a refetch-all), %zu refetch-alls\n",
+        i, i % 2 ? "b" : "a", published.size() - missing, published.size(), excused, resyncs.size());
     EXPECT_TRUE(received.count(published.back().text)) << "client " << i << " did not get the last event";
     EXPECT_GE(resyncs.size(), 1u) << "client " << i << ": the master changed, the client must refetch";
   }

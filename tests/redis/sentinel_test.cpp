@@ -58,7 +58,8 @@ FakeRedis::Answer sentinel(std::function<FakeAnswer()> where) {
 
 std::string url(std::initializer_list<std::uint16_t> sentinels) {
   std::string out = "redis-sentinel://";
-  for (auto port : sentinels) out += (out.back() == '/' ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
+  for (auto port : sentinels)
+    out += (out.back() == '/' ? "" : ",") + std::string("127.0.0.1:") + std::to_string(port);
   return out + "/mymaster";
 }
 
@@ -114,7 +115,8 @@ TEST(RedisSentinel, SentinelCredentialsComeFromTheQueryAndARefusalIsReported) {
       seen.push_back(command);
     }
     if (command[0] == "AUTH")
-      return command.back() == "right" ? FakeAnswer{"+OK\r\n"} : FakeAnswer{"-WRONGPASS invalid password\r\n"};
+      return command.back() == "right" ? FakeAnswer{"+OK\r\n"}
+                                       : FakeAnswer{"-WRONGPASS invalid password\r\n"};
     return sentinel([&] { return FakeAnswer{address_reply(master.port())}; })(command);
   });
   auto base = url({guarded.port()});
@@ -146,8 +148,8 @@ TEST(RedisSentinel, SwitchMasterMovesTheStoreToTheNewMasterAtOnce) {
       return FakeAnswer{"*3\r\n" + bulk("subscribe") + bulk("+switch-master") + ":1\r\n" + "*3\r\n" +
                         bulk("message") + bulk("+switch-master") + bulk(message)};
     }
-    return sentinel([&] { return FakeAnswer{address_reply(switched ? new_master.port() : old_master.port())}; })(
-        command);
+    return sentinel(
+        [&] { return FakeAnswer{address_reply(switched ? new_master.port() : old_master.port())}; })(command);
   });
   auto store = RedisStore::open(url({watcher.port()}), options());
   ASSERT_TRUE(store.ok()) << store.error().message();

@@ -77,8 +77,7 @@ void Connection::log(LogLevel level, const std::string& text) const {
   if (!settings_.logger || !settings_.logger->enabled(level)) return;
   settings_.logger->log(
       level, "redis " + std::string(settings_.role == Role::commands ? "commands" : "subscriptions") +
-                 " connection to " + address_.host + ":" + std::to_string(address_.port) +
-                 ": " + text);
+                 " connection to " + address_.host + ":" + std::to_string(address_.port) + ": " + text);
 }
 
 void Connection::start() {

@@ -110,32 +110,32 @@ void Sentinels::ask(std::size_t index, std::size_t tried) {
           .ready =
               [this, attempt, index, tried] {
                 if (attempt != attempt_) return;
-                query_->send(
-                    {"SENTINEL", "get-master-addr-by-name", settings_.endpoint.master_name},
-                    [this, attempt, index, tried](Result<Reply> reply) {
-                      if (attempt != attempt_) return;
-                      if (!reply) return next(index, tried, reply.error());
-                      if (reply->is_error()) {
-                        log(LogLevel::warn, "Sentinel refused: " + reply->text.substr(0, 200));
-                        return next(index, tried, error_from_reply(*reply));
-                      }
-                      if (reply->is_nil()) {
-                        log(LogLevel::warn, "a Sentinel does not know this master (check the URL's name)");
-                        return next(index, tried, errc::unavailable);
-                      }
-                      Result<RedisAddress> found = errc::protocol;
-                      if (reply->kind == Reply::Kind::array && reply->elements.size() == 2 &&
-                          reply->elements[0].kind == Reply::Kind::string &&
-                          reply->elements[1].kind == Reply::Kind::string)
-                        found = parse_address(reply->elements[0].text, reply->elements[1].text);
-                      if (!found) {
-                        log(LogLevel::warn, "a malformed answer from a Sentinel");
-                        return next(index, tried, errc::protocol);
-                      }
-                      preferred_ = index;
-                      drop_query();
-                      finish(std::move(found));
-                    });
+                query_->send({"SENTINEL", "get-master-addr-by-name", settings_.endpoint.master_name},
+                             [this, attempt, index, tried](Result<Reply> reply) {
+                               if (attempt != attempt_) return;
+                               if (!reply) return next(index, tried, reply.error());
+                               if (reply->is_error()) {
+                                 log(LogLevel::warn, "Sentinel refused: " + reply->text.substr(0, 200));
+                                 return next(index, tried, error_from_reply(*reply));
+                               }
+                               if (reply->is_nil()) {
+                                 log(LogLevel::warn,
+                                     "a Sentinel does not know this master (check the URL's name)");
+                                 return next(index, tried, errc::unavailable);
+                               }
+                               Result<RedisAddress> found = errc::protocol;
+                               if (reply->kind == Reply::Kind::array && reply->elements.size() == 2 &&
+                                   reply->elements[0].kind == Reply::Kind::string &&
+                                   reply->elements[1].kind == Reply::Kind::string)
+                                 found = parse_address(reply->elements[0].text, reply->elements[1].text);
+                               if (!found) {
+                                 log(LogLevel::warn, "a malformed answer from a Sentinel");
+                                 return next(index, tried, errc::protocol);
+                               }
+                               preferred_ = index;
+                               drop_query();
+                               finish(std::move(found));
+                             });
               },
           .lost = {},
           .attempt_failed =
@@ -151,8 +151,8 @@ void Sentinels::next(std::size_t index, std::size_t tried, std::error_code why) 
   if (why == errc::auth_failed) worst_ = why;
   const auto& sentinels = settings_.endpoint.sentinels;
   auto& failed = sentinels[index];
-  log(LogLevel::debug, "no answer from " + failed.host + ":" + std::to_string(failed.port) + " (" +
-                           why.message() + ")");
+  log(LogLevel::debug,
+      "no answer from " + failed.host + ":" + std::to_string(failed.port) + " (" + why.message() + ")");
   drop_query();
   if (tried + 1 >= sentinels.size()) {
     log(LogLevel::warn, "no Sentinel gave the master's address");

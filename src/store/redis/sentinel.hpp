@@ -17,7 +17,7 @@ namespace igniter::store::redis {
 class Sentinels : public std::enable_shared_from_this<Sentinels> {
  public:
   struct Settings {
-    RedisEndpoint endpoint;  // sentinels, master_name, sentinel_user, sentinel_password
+    RedisEndpoint endpoint;                   // sentinels, master_name, sentinel_user, sentinel_password
     std::chrono::milliseconds timeout{2000};  // per Sentinel: connect, handshake and answer
     std::chrono::milliseconds reconnect_min{100};
     std::chrono::milliseconds reconnect_max{5000};

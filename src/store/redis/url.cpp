@@ -87,7 +87,8 @@ bool parse_address(std::string_view text, RedisAddress& address, std::string& wh
     }
     if (host.empty()) return why = "an empty host in the list of Sentinels", false;
     for (char c : host)
-      if (!is_host_char(c)) return why = "a host name with a character other than letters, digits, '-', '.', '_'", false;
+      if (!is_host_char(c))
+        return why = "a host name with a character other than letters, digits, '-', '.', '_'", false;
   }
   if (host.size() > kMaxHostLength) return why = "a host name longer than 255 characters", false;
   address.host = std::string(host);
@@ -115,9 +116,11 @@ Result<RedisEndpoint> parse_sentinel_url(std::string_view url, std::string* why)
     authority = authority.substr(at + 1);
     auto colon = userinfo.find(':');
     if (!decode(userinfo.substr(0, colon), endpoint.user))
-      return invalid(why, "the user name is malformed (bad %-escape, space or control character, or too long)");
+      return invalid(why,
+                     "the user name is malformed (bad %-escape, space or control character, or too long)");
     if (colon != userinfo.npos && !decode(userinfo.substr(colon + 1), endpoint.password))
-      return invalid(why, "the password is malformed (bad %-escape, space or control character, or too long)");
+      return invalid(why,
+                     "the password is malformed (bad %-escape, space or control character, or too long)");
   }
   if (authority.empty()) return invalid(why, "no Sentinel: list them as host:port,host:port");
   while (!authority.empty()) {
@@ -128,7 +131,8 @@ Result<RedisEndpoint> parse_sentinel_url(std::string_view url, std::string* why)
       return invalid(why, "a trailing ',' in the list of Sentinels");
     RedisAddress address;
     std::string reason;
-    if (!parse_address(item, address, reason)) return invalid(why, "Sentinel '" + std::string(item) + "': " + reason);
+    if (!parse_address(item, address, reason))
+      return invalid(why, "Sentinel '" + std::string(item) + "': " + reason);
     if (endpoint.sentinels.size() == kMaxSentinels)
       return invalid(why, "more than " + std::to_string(kMaxSentinels) + " Sentinels");
     endpoint.sentinels.push_back(std::move(address));
@@ -161,8 +165,8 @@ Result<RedisEndpoint> parse_sentinel_url(std::string_view url, std::string* why)
       target = &endpoint.sentinel_password;
       seen = &seen_password;
     } else {
-      return invalid(why, "unknown parameter '" + std::string(key) +
-                              "' (known: sentinel_user, sentinel_password)");
+      return invalid(
+          why, "unknown parameter '" + std::string(key) + "' (known: sentinel_user, sentinel_password)");
     }
     if (equals == item.npos) return invalid(why, "parameter '" + std::string(key) + "' has no value");
     if (*seen) return invalid(why, "parameter '" + std::string(key) + "' is given twice");
@@ -184,7 +188,8 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why) {
   if (!boost::urls::grammar::ci_is_equal(uri.scheme(), "redis"))
     return invalid(why, "the scheme must be redis:// or redis-sentinel:// (TLS is not supported)");
   if (!uri.has_authority() || uri.has_query() || uri.has_fragment())
-    return invalid(why, "a redis:// URL is redis://[user:password@]host[:port][/db], with no query or fragment");
+    return invalid(why,
+                   "a redis:// URL is redis://[user:password@]host[:port][/db], with no query or fragment");
 
   RedisEndpoint endpoint;
   if (!uri.host_address().empty()) endpoint.host = uri.host_address();

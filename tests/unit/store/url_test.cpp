@@ -94,8 +94,8 @@ TEST(ParseRedisUrl, RejectsBadPortsDatabasesAndExtras) {
 TEST(ParseSentinelUrl, ReadsSentinelsMasterNameAndDatabase) {
   auto endpoint = parse_redis_url("redis-sentinel://s1.internal:26380,10.0.0.2,[::1]:26381/mymaster/2");
   ASSERT_TRUE(endpoint.ok());
-  EXPECT_EQ(endpoint->sentinels, (std::vector<RedisAddress>{
-                                     {"s1.internal", 26380}, {"10.0.0.2", 26379}, {"::1", 26381}}));
+  EXPECT_EQ(endpoint->sentinels,
+            (std::vector<RedisAddress>{{"s1.internal", 26380}, {"10.0.0.2", 26379}, {"::1", 26381}}));
   EXPECT_EQ(endpoint->master_name, "mymaster");
   EXPECT_EQ(endpoint->db, 2);
   EXPECT_TRUE(endpoint->user.empty());
