@@ -24,7 +24,7 @@ if [ "$mode" = test ] || [ "$mode" = fuzz ]; then
 fi
 
 if [ "$mode" = test ]; then
-  apt_install_missing setup redis-server
+  apt_install_missing setup redis-server   # also the Sentinels of tests/cluster/failover_test.cpp (redis-server --sentinel; redis-cli comes with it)
   apt_install_missing setup systemd   # systemd-analyze: tests/deploy verifies deploy/igniter-posts.service
   "$here/setup-js.sh"          # Node.js, chromium, tests/conformance
   "$here/setup-js-client.sh"   # clients/js

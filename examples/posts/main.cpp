@@ -3,9 +3,11 @@
 //   PORT           port to listen on (3000)
 //   HOST           address to bind (127.0.0.1: demo logins have no passwords, keep it local)
 //   DATA_DIR       where posts.db lives (./data), created on first start
-//   IGNITER_STORE  "memory" (default) or "redis://host:port"
+//   IGNITER_STORE  "memory" (default), "redis://host:port" or "redis-sentinel://h1:p1,h2:p2/mymaster"
 //   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
 //   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (none)
+
+#include <igniter/store/redis_store.hpp>
 #include <igniter/store/store.hpp>
 
 #include <algorithm>
@@ -59,7 +61,11 @@ int main() {
     auto store_url = env("IGNITER_STORE", "memory");
     auto store = igniter::store::from_url(store_url);
     if (!store) {
-      std::cerr << "IGNITER_STORE=" << store_url << ": " << store.error().message() << "\n";
+      std::string why;  // what is wrong with a malformed URL, in one line
+      if (store.error() == igniter::store::errc::invalid_url)
+        (void)igniter::store::parse_redis_url(store_url, &why);
+      std::cerr << "IGNITER_STORE=" << store_url << ": " << store.error().message()
+                << (why.empty() ? "" : " (" + why + ")") << "\n";
       return 2;
     }
 

@@ -67,6 +67,51 @@ end
 return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 'k', 'resync')
 )lua";
 
+// After a failover, once per new master for the whole cluster. First the stream's last id is raised to
+// ARGV[4], the last id the caller read, when the stream is behind it (the promoted replica missed the old
+// master's last entries, or its clock is behind): entries added from then on get ids past every id our
+// clients have seen, so that no reader skips them and no history refuses them (a refusal of XSETID: no
+// stream, an id below max-deleted-entry-id, is harmless). Then the resync that tells every client of every
+// process to refetch: the one already added for this master (field r = its replication id ARGV[3]), or a
+// new one. Returns its id.
+constexpr const char* kSwitchScript = R"lua(
+local function split(id)
+  local dash = string.find(id, '-', 1, true)
+  return tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+end
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local behind = true
+if #top > 0 then
+  local ms, seq = split(ARGV[4])
+  local top_ms, top_seq = split(top[1][1])
+  behind = top_ms < ms or (top_ms == ms and top_seq < seq)
+end
+if behind then pcall(redis.call, 'XSETID', KEYS[1], ARGV[4]) end
+local recent = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1000)
+for _, entry in ipairs(recent) do
+  local fields = entry[2]
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'r' and fields[i + 1] == ARGV[3] then return entry[1] end
+  end
+end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2], 'k', 'resync', 'r', ARGV[3])
+)lua";
+
+// The replication id of the server `store` talks to: a promoted replica starts a new one (so does a
+// restart), which is how a failover shows, whoever performed it. Empty when INFO is refused or malformed.
+std::string replication_id(store::RedisStore& store) {
+  auto reply = store.command({"INFO", "replication"});
+  if (!reply || reply->kind != Reply::Kind::string) return {};
+  constexpr std::string_view kField = "master_replid:";
+  auto at = reply->text.find(kField);
+  if (at == std::string::npos) return {};
+  auto begin = at + kField.size();
+  auto end = reply->text.find_first_of("\r\n", begin);
+  auto id = reply->text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+  if (id.size() != 40 || id.find_first_not_of("0123456789abcdef") != std::string::npos) return {};
+  return id;
+}
+
 std::uint64_t parse_base36(std::string_view text) {
   if (text.empty() || text.size() > 12) return 0;  // 36^12 < 2^64: no overflow
   std::uint64_t value = 0;
@@ -167,6 +212,8 @@ Result<realtime::EventId> Cluster::publish(const realtime::Event& event) {
     note_failure();
     logger_.error("realtime: Redis refused the publish: " +
                   (reply->is_error() ? reply->text : std::string("an unexpected reply")));
+    // A demoted master (failover under way): it did not run, like a publish while Redis is away.
+    if (reply->is_error() && reply->text.starts_with("READONLY")) return store::errc::unavailable;
     return reply->is_error() ? store::errc::command_failed : store::errc::protocol;
   }
   if (reply.error() != store::errc::timeout) {  // never sent: it cannot run
@@ -207,6 +254,9 @@ void Cluster::start(Callbacks callbacks) {
   callbacks_ = std::move(callbacks);
   // What the stream still holds becomes this process's history, so that clients resume here too.
   load_retained();
+  replication_id_ = replication_id(*store_);
+  if (replication_id_.empty())
+    logger_.warn("realtime: INFO replication is refused or unreadable: a Redis failover will not be noticed");
   reader_ = open_reader();
   thread_ = std::thread([this] { read_loop(); });
 }
@@ -237,6 +287,10 @@ std::shared_ptr<store::RedisStore> Cluster::open_reader() {
     logger_.error("realtime: cannot open the stream reader: " + reader.error().message());
     return nullptr;
   }
+  // A reconnection between two reads is a loss like a failed read: recover() must look (a failover).
+  reader_watch_ = (*reader)->on_connection_change([this](bool up) {
+    if (!up) reader_lost_ = true;
+  });
   return std::move(*reader);
 }
 
@@ -244,6 +298,7 @@ void Cluster::stop() {
   stopping_ = true;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  reader_watch_.unsubscribe();
   reader_.reset();
 }
 
@@ -271,6 +326,7 @@ void Cluster::read_loop() {
   std::size_t count = kReadCount;
   while (!stopping_) {
     if (!reader_) reader_ = open_reader();
+    if (reader_lost_.exchange(false)) was_down = true;  // recovered after this read
     Result<std::vector<stream::StreamEntry>> entries = store::errc::unavailable;
     if (reader_) {
       auto reply = reader_->command({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
@@ -310,6 +366,23 @@ void Cluster::read_loop() {
 
 // After the stream was unreachable: did this process miss anything?
 void Cluster::recover() {
+  // Another master (a Sentinel failover): it may lack the old master's last entries, which some of our
+  // clients got and others did not, and publishes it acknowledged may be gone. Our clients refetch; the
+  // stream is moved past what we read, so that what comes next reaches them.
+  auto current = reader_ ? replication_id(*reader_) : std::string();
+  if (!current.empty() && current != replication_id_) {
+    if (!replication_id_.empty()) {
+      logger_.warn("realtime: Redis has another master (failover or restart); every client will refetch");
+      auto resync = resync_event();
+      auto reply = reader_->command({"EVAL", kSwitchScript, "1", stream_key_, std::to_string(max_events_),
+                                     stream::encode_event(resync), current, last_id_.text()});
+      std::optional<stream::StreamId> id;
+      if (reply && reply->kind == Reply::Kind::string) id = stream::parse_stream_id(reply->text);
+      // Not in the stream where our reader will see it (a failed script, a skewed clock): ours refetch now.
+      if (!id || *id <= last_id_) callbacks_.gap();
+    }
+    replication_id_ = current;
+  }
   // Redis lost its data (a restart without persistence, a flush): the epoch key went with the stream.
   // The first process back puts the epoch back and announces one resync for the whole cluster; the
   // others find the key and that resync in the stream, and add none of their own.
@@ -341,16 +414,20 @@ void Cluster::recover() {
   if (!entries->empty() && last_id_ != stream::StreamId{} && entries->front().id > last_id_) callbacks_.gap();
 }
 
+realtime::Event Cluster::resync_event() {
+  auto now = std::chrono::system_clock::now();
+  return realtime::Event{.channel = std::string(realtime::kRevalidationChannel),
+                         .type = std::string(realtime::kRevalidateType),
+                         .data = realtime::revalidate_payload({""}, nullptr, now),
+                         .time = now};
+}
+
 void Cluster::publish_resync() {
   // A publish failed (or the stream was lost): tell every client of every process to refetch, once.
   auto since = last_failure_.load();
   std::string ago =
       since > 0 ? milliseconds_text(Clock::now() - Clock::time_point(Clock::duration(since))) : "-1";
-  auto now = std::chrono::system_clock::now();
-  realtime::Event resync{.channel = std::string(realtime::kRevalidationChannel),
-                         .type = std::string(realtime::kRevalidateType),
-                         .data = realtime::revalidate_payload({""}, nullptr, now),
-                         .time = now};
+  auto resync = resync_event();
   resync_pending_ = false;
   auto reply = store_->command({"EVAL", kResyncScript, "1", stream_key_, std::to_string(max_events_),
                                 stream::encode_event(resync), ago});

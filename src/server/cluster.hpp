@@ -63,6 +63,7 @@ class Cluster {
   void deliver(const std::vector<stream::StreamEntry>& entries);
   void recover();
   void publish_resync();
+  static realtime::Event resync_event();  // revalidate [""]: every client refetches
   void fence_unknown();
   Result<std::optional<realtime::EventId>> fence(const Unknown& publish);
   void note_failure();
@@ -79,7 +80,10 @@ class Cluster {
   std::size_t max_events_;
   Logger& logger_;
   Callbacks callbacks_;
-  stream::StreamId last_id_{};  // reader thread (and start(), before it runs)
+  stream::StreamId last_id_{};        // reader thread (and start(), before it runs)
+  std::string replication_id_;        // reader thread: the master's master_replid when last seen
+  store::Subscription reader_watch_;  // sets reader_lost_
+  std::atomic<bool> reader_lost_{false};
   std::atomic<bool> resync_pending_{false};
   // steady_clock ticks of the latest failed publish, 0 when none since the last resync.
   std::atomic<std::int64_t> last_failure_{0};

@@ -54,6 +54,15 @@ class RedisServer {
     pid_ = 0;
   }
 
+  // Kills the server with SIGKILL, as a crash would (no shutdown, no goodbye to replicas or clients).
+  void kill_now() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = 0;
+  }
+
   // Freezes and thaws the server: connections stay open but nothing is answered.
   void pause() { ::kill(pid_, SIGSTOP); }
   void resume() { ::kill(pid_, SIGCONT); }

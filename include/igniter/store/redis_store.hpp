@@ -1,6 +1,7 @@
 #pragma once
 /// RedisStore: the store shared by several processes through a Redis server.
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -13,21 +14,46 @@
 
 namespace igniter::store {
 
-/// Where a Redis server is and how to log in, as read from "redis://[user:password@]host[:port][/db]".
+/// A host and port, as in the list of Sentinels of a redis-sentinel:// URL.
+struct RedisAddress {
+  std::string host;            ///< host name or IP address (IPv6 without brackets)
+  std::uint16_t port = 26379;  ///< TCP port (Sentinel's default when the URL gives none)
+
+  friend bool operator==(const RedisAddress&, const RedisAddress&) = default;
+};
+
+/// Where a Redis server is and how to log in, as read from "redis://[user:password@]host[:port][/db]",
+/// or how to find it through Redis Sentinel, as read from
+/// "redis-sentinel://[user:password@]host1[:port1][,host2[:port2]...]/master-name[/db]
+///  [?sentinel_user=name&sentinel_password=secret]".
+/// With Sentinels, `host` and `port` are unused: the store asks the Sentinels (in turn) for the master's
+/// address before each connection attempt, checks with ROLE that it is the master, and follows
+/// `+switch-master`. The URL's user and password are for the data nodes (master and replicas); the
+/// Sentinels get sentinel_user / sentinel_password (none by default).
 struct RedisEndpoint {
-  std::string host = "127.0.0.1";  ///< host name or IP address (IPv6 without brackets)
-  std::uint16_t port = 6379;       ///< TCP port
-  std::string user{};              ///< ACL user name; empty: the default user
-  std::string password{};          ///< sent with AUTH when not empty
-  int db = 0;                      ///< database selected with SELECT
+  std::string host = "127.0.0.1";         ///< host name or IP address (IPv6 without brackets)
+  std::uint16_t port = 6379;              ///< TCP port
+  std::string user{};                     ///< ACL user name; empty: the default user
+  std::string password{};                 ///< sent with AUTH when not empty
+  int db = 0;                             ///< database selected with SELECT
+  std::vector<RedisAddress> sentinels{};  ///< not empty: find the master through these Sentinels
+  std::string master_name{};              ///< the master's name in the Sentinels' configuration
+  std::string sentinel_user{};            ///< ACL user name for the Sentinels; empty: the default user
+  std::string sentinel_password{};        ///< sent with AUTH to the Sentinels when not empty
 
   friend bool operator==(const RedisEndpoint&, const RedisEndpoint&) = default;
 };
 
-/// Parses a redis:// URL (percent-decoding user and password). errc::invalid_url when it is malformed,
-/// is not redis:// (TLS "rediss://" is not supported), has a port outside 1..65535, a db that is not a
-/// non-negative integer, or a query or fragment.
-Result<RedisEndpoint> parse_redis_url(std::string_view url);
+/// Most Sentinels a redis-sentinel:// URL may list.
+inline constexpr std::size_t kMaxSentinels = 16;
+
+/// Parses a redis:// or redis-sentinel:// URL (percent-decoding user, password, master name and query
+/// values). errc::invalid_url when it is malformed: another scheme (TLS "rediss://" is not supported), a
+/// port outside 1..65535, a db that is not a non-negative integer, a fragment, a query on redis://; for
+/// redis-sentinel://, no Sentinel or more than kMaxSentinels, an empty host, a missing master name, or a
+/// query parameter other than sentinel_user and sentinel_password. When `why` is given it receives a
+/// one-line reason to show to whoever wrote the URL.
+Result<RedisEndpoint> parse_redis_url(std::string_view url, std::string* why = nullptr);
 
 /// One Redis reply, as RESP2 describes it.
 struct Reply {
@@ -66,6 +92,14 @@ using ConnectionHandler = std::function<void(bool connected)>;
 /// queued); the store reconnects with exponential backoff (reconnect_min doubling up to reconnect_max),
 /// restores its subscriptions, and then reports `true` to connection listeners. Messages published while
 /// the subscription connection was down are lost: that is what the listeners are for.
+///
+/// With Sentinels (RedisEndpoint::sentinels): every connection attempt first asks the Sentinels, one
+/// after the other, where the master is, and a server whose ROLE is not master is left at once. A
+/// connection to a Sentinel subscribed to `+switch-master` closes both connections as soon as a failover
+/// is announced, and they reconnect at once to the new master; a connection lost, or a READONLY reply
+/// (a demoted master), also sends them back to the Sentinels. During a failover calls fail fast with
+/// errc::unavailable, as while Redis is down. Writes the old master acknowledged but had not replicated
+/// are lost (Redis replication is asynchronous): see docs/store.md.
 class RedisStore final : public Store {
  public:
   /// Connects to `endpoint` and waits, at most options.timeout, for both connections to be ready.
@@ -110,7 +144,7 @@ class RedisStore final : public Store {
   bool connected() const noexcept;
   /// `name` with StoreOptions::key_prefix in front: the key or channel name this store uses in Redis.
   std::string key(std::string_view name) const;
-  /// The endpoint this store connects to.
+  /// The endpoint this store was opened with (with Sentinels: the Sentinels, not the current master).
   const RedisEndpoint& endpoint() const noexcept;
   /// The options this store was opened with.
   const StoreOptions& options() const noexcept;

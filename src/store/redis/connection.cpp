@@ -52,7 +52,8 @@ std::error_code error_from_reply(const Reply& reply) {
       text.find("invalid password") != text.npos || text.find("invalid username-password") != text.npos) {
     return errc::auth_failed;
   }
-  if (text.starts_with("LOADING") || text.starts_with("MASTERDOWN") || text.starts_with("BUSY")) {
+  if (text.starts_with("LOADING") || text.starts_with("MASTERDOWN") || text.starts_with("BUSY") ||
+      text.starts_with("READONLY")) {
     return errc::unavailable;
   }
   return errc::command_failed;
@@ -62,6 +63,7 @@ Connection::Connection(asio::io_context& io, Settings settings, Events events)
     : io_(io),
       settings_(std::move(settings)),
       events_(std::move(events)),
+      address_{settings_.endpoint.host, settings_.endpoint.port},
       resolver_(io),
       socket_(io),
       backoff_timer_(io),
@@ -75,8 +77,7 @@ void Connection::log(LogLevel level, const std::string& text) const {
   if (!settings_.logger || !settings_.logger->enabled(level)) return;
   settings_.logger->log(
       level, "redis " + std::string(settings_.role == Role::commands ? "commands" : "subscriptions") +
-                 " connection to " + settings_.endpoint.host + ":" + std::to_string(settings_.endpoint.port) +
-                 ": " + text);
+                 " connection to " + address_.host + ":" + std::to_string(address_.port) + ": " + text);
 }
 
 void Connection::start() {
@@ -104,12 +105,35 @@ void Connection::abort(std::error_code why) {
   if (state_ == State::ready) fail(why, errc::timeout);
 }
 
+void Connection::reconnect_now(std::error_code why) {
+  if (state_ == State::stopped || state_ == State::idle) return;
+  backoff_ = settings_.reconnect_min;
+  if (state_ == State::waiting) {
+    ++generation_;  // the backoff timer's wait is now stale
+    backoff_timer_.cancel();
+    return connect();
+  }
+  fail(why, errc::timeout);
+}
+
 void Connection::connect() {
+  if (!settings_.locate) return resolve();
+  state_ = State::locating;
+  auto generation = generation_;
+  settings_.locate([self = shared_from_this(), generation](Result<RedisAddress> found) {
+    if (generation != self->generation_ || self->state_ != State::locating) return;
+    if (!found) return self->fail(found.error(), errc::unavailable);
+    self->address_ = std::move(*found);
+    self->resolve();
+  });
+}
+
+void Connection::resolve() {
   state_ = State::connecting;
   attempt_deadline_ = Clock::now() + settings_.timeout;
   auto generation = generation_;
   resolver_.async_resolve(
-      settings_.endpoint.host, std::to_string(settings_.endpoint.port),
+      address_.host, std::to_string(address_.port),
       [self = shared_from_this(), generation](const boost::system::error_code& ec,
                                               tcp::resolver::results_type found) {
         if (generation != self->generation_) return;
@@ -152,6 +176,23 @@ void Connection::on_connected() {
   // Pub/sub channels are not per database: the subscription connection needs no SELECT.
   if (endpoint.db != 0 && settings_.role == Role::commands) {
     enqueue({"SELECT", std::to_string(endpoint.db)}, {check(errc::command_failed)});
+  }
+  // A Sentinel's answer may be stale (a failover under way, a demoted master not yet reconfigured):
+  // only a server that says it is the master will do.
+  if (settings_.require_master) {
+    enqueue({"ROLE"}, {[this, generation](Result<Reply> reply) {
+              if (generation != generation_ || !reply) return;
+              if (reply->kind == Reply::Kind::array && !reply->elements.empty() &&
+                  reply->elements[0].kind == Reply::Kind::string && reply->elements[0].text == "master")
+                return;
+              std::string role = reply->is_error() ? reply->text
+                                 : reply->kind == Reply::Kind::array && !reply->elements.empty()
+                                     ? reply->elements[0].text.substr(0, 32)
+                                     : std::string("?");
+              log(LogLevel::warn, "not the master (ROLE: " + role + "); asking the Sentinels again");
+              fail(reply->is_error() ? error_from_reply(*reply) : std::error_code(errc::unavailable),
+                   errc::unavailable);
+            }});
   }
   enqueue({"PING"}, {[this, generation](Result<Reply> reply) {
             if (generation != generation_ || !reply) return;
@@ -264,7 +305,15 @@ void Connection::on_reply(Reply&& reply) {
   if (pending_.empty()) return fail(errc::protocol, errc::protocol);
   auto done = std::move(pending_.front().done);
   pending_.pop_front();
+  bool demoted = settings_.require_master && reply.is_error() && reply.text.starts_with("READONLY");
+  auto generation = generation_;
   done(std::move(reply));
+  // A master demoted under us (a failover we did not hear of): back to the Sentinels.
+  if (demoted && generation == generation_ && state_ == State::ready) {
+    log(LogLevel::warn, "READONLY: no longer the master; asking the Sentinels again");
+    backoff_ = settings_.reconnect_min;
+    fail(errc::unavailable, errc::timeout);
+  }
 }
 
 void Connection::fail(std::error_code why, std::error_code pending_error) {

@@ -38,6 +38,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::chrono::milliseconds reconnect_max{5000};
     std::size_t max_reply_bytes = 64 * 1024 * 1024;  // a larger reply closes the connection
     Logger* logger = nullptr;
+    // Set: asked before each attempt for the address to connect to (endpoint's host and port are then
+    // unused); it answers, maybe later, on the io_context's thread. Its time is not part of `timeout`.
+    std::function<void(std::function<void(Result<RedisAddress>)>)> locate{};
+    // Leave a server whose ROLE is not master, and close the connection on a READONLY reply (Sentinel).
+    bool require_master = false;
   };
 
   struct Events {
@@ -57,6 +62,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Closes for good; pending replies fail with errc::unavailable. No event is reported.
   void stop();
   bool ready() const noexcept { return state_ == State::ready; }
+  // The address of the current (or last) attempt.
+  const RedisAddress& address() const noexcept { return address_; }
+  // Closes the connection if it is open or opening and tries again at once, without backoff: the
+  // master moved (+switch-master). Pending replies fail as in abort().
+  void reconnect_now(std::error_code why);
   // Closes a ready connection as a protocol error (a reply the caller could not make sense of: the
   // stream of replies may be out of step) and reconnects with backoff.
   void abort(std::error_code why);
@@ -74,7 +84,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool withdraw(std::uint64_t ticket, std::error_code error);
 
  private:
-  enum class State { idle, connecting, handshaking, ready, waiting, stopped };
+  enum class State { idle, locating, connecting, handshaking, ready, waiting, stopped };
   struct Pending {
     ReplyHandler done;
     std::chrono::steady_clock::time_point sent;
@@ -87,6 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   };
 
   void connect();
+  void resolve();
   void on_connected();
   std::uint64_t enqueue(const std::vector<std::string>& args, std::vector<ReplyHandler> replies);
   void flush();
@@ -103,6 +114,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state_ = State::idle;
   // Bumped whenever a connection is torn down: completions of an older one compare and do nothing.
   std::uint64_t generation_ = 0;
+  RedisAddress address_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer backoff_timer_;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/redis/connection.hpp"
+#include "store/redis/sentinel.hpp"
 #include "store/subscriber_registry.hpp"
 
 namespace igniter::store {
@@ -48,6 +49,19 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
                                   options.reconnect_max,
                                   options.max_reply_bytes,
                                   options.logger};
+    if (!endpoint.sentinels.empty()) {
+      sentinels = std::make_shared<redis::Sentinels>(
+          io,
+          redis::Sentinels::Settings{endpoint, options.timeout, options.reconnect_min, options.reconnect_max,
+                                     options.logger},
+          [this](const RedisAddress& to) { on_switch(to); });
+      settings.locate = [weak = std::weak_ptr<redis::Sentinels>(sentinels)](
+                            std::function<void(Result<RedisAddress>)> done) {
+        if (auto found = weak.lock()) return found->locate(std::move(done));
+        done(errc::unavailable);
+      };
+      settings.require_master = true;
+    }
     commands = std::make_shared<Connection>(
         io, settings,
         Connection::Events{
@@ -66,6 +80,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
             .message = [this](Reply&& push) { on_message(std::move(push)); },
         });
     asio::post(io, [this] {
+      if (sentinels) sentinels->start();
       commands->start();
       subscriptions->start();
     });
@@ -93,6 +108,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
     asio::post(io, [this] {
       commands->stop();
       subscriptions->stop();
+      if (sentinels) sentinels->stop();
       for (auto& [name, state] : channels) {
         for (auto& waiter : state.waiters) waiter(errc::unavailable);
       }
@@ -386,6 +402,15 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
     update_up();
   }
 
+  // A Sentinel announced a failover: leave the old master now rather than when its connections fail
+  // (it may be alive and demoted, or dead with the kernel not yet telling us).
+  void on_switch(const RedisAddress& to) {
+    for (auto* connection : {commands.get(), subscriptions.get()}) {
+      if (connection->ready() && connection->address() == to) continue;
+      connection->reconnect_now(errc::unavailable);
+    }
+  }
+
   void on_attempt_failed(std::error_code why) {
     bool fatal = why == errc::auth_failed || why == errc::command_failed;
     remember_error(why, fatal);
@@ -420,6 +445,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::shared_ptr<Connection> commands;
   std::shared_ptr<Connection> subscriptions;
+  std::shared_ptr<redis::Sentinels> sentinels;  // with redis-sentinel:// only
   std::thread thread;
   std::atomic<std::thread::id> io_thread{};
   std::shared_ptr<Impl> self_on_io_thread;
@@ -443,6 +469,8 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
 };
 
 Result<std::shared_ptr<RedisStore>> RedisStore::open(RedisEndpoint endpoint, StoreOptions options) {
+  if (!endpoint.sentinels.empty() && endpoint.master_name.empty()) return errc::invalid_url;
+  if (endpoint.sentinels.size() > kMaxSentinels) return errc::invalid_url;
   if (options.timeout.count() <= 0 || options.reconnect_min.count() <= 0 ||
       options.reconnect_max < options.reconnect_min || options.max_pending == 0 ||
       options.max_reply_bytes < 1024) {

@@ -91,6 +91,77 @@ TEST(ParseRedisUrl, RejectsBadPortsDatabasesAndExtras) {
   }
 }
 
+TEST(ParseSentinelUrl, ReadsSentinelsMasterNameAndDatabase) {
+  auto endpoint = parse_redis_url("redis-sentinel://s1.internal:26380,10.0.0.2,[::1]:26381/mymaster/2");
+  ASSERT_TRUE(endpoint.ok());
+  EXPECT_EQ(endpoint->sentinels,
+            (std::vector<RedisAddress>{{"s1.internal", 26380}, {"10.0.0.2", 26379}, {"::1", 26381}}));
+  EXPECT_EQ(endpoint->master_name, "mymaster");
+  EXPECT_EQ(endpoint->db, 2);
+  EXPECT_TRUE(endpoint->user.empty());
+  EXPECT_TRUE(endpoint->sentinel_password.empty());
+}
+
+TEST(ParseSentinelUrl, UserinfoIsForTheDataNodesAndTheQueryForTheSentinels) {
+  auto endpoint = parse_redis_url(
+      "Redis-Sentinel://app:p%40ss@h1:1,h2:2/my%2Dmaster?sentinel_user=watch&sentinel_password=s%26cret");
+  ASSERT_TRUE(endpoint.ok());
+  EXPECT_EQ(endpoint->user, "app");
+  EXPECT_EQ(endpoint->password, "p@ss");
+  EXPECT_EQ(endpoint->master_name, "my-master");
+  EXPECT_EQ(endpoint->sentinel_user, "watch");
+  EXPECT_EQ(endpoint->sentinel_password, "s&cret");
+  EXPECT_EQ(endpoint->db, 0);
+}
+
+TEST(ParseSentinelUrl, RejectsMalformedUrlsWithAReason) {
+  for (const char* url : {
+           "redis-sentinel://",                               // no Sentinel, no name
+           "redis-sentinel://h1:26379",                       // no master name
+           "redis-sentinel://h1:26379/",                      // empty master name
+           "redis-sentinel:///mymaster",                      // no Sentinel
+           "redis-sentinel://h1:26379,/mymaster",             // trailing comma
+           "redis-sentinel://h1,,h2/mymaster",                // empty host
+           "redis-sentinel://h1:0/mymaster",                  // port out of range
+           "redis-sentinel://h1:65536/mymaster",              //
+           "redis-sentinel://h1:/mymaster",                   // empty port
+           "redis-sentinel://h1:x/mymaster",                  //
+           "redis-sentinel://[::1/mymaster",                  // unclosed bracket
+           "redis-sentinel://h%31/mymaster",                  // escapes are not host characters
+           "redis-sentinel://h1/mymaster/x",                  // db not a number
+           "redis-sentinel://h1/mymaster/-1",                 //
+           "redis-sentinel://h1/mymaster/1/2",                //
+           "redis-sentinel://h1/my%20master",                 // a space would break +switch-master
+           "redis-sentinel://h1/my%2",                        // broken escape
+           "redis-sentinel://h1/mymaster#frag",               // fragment
+           "redis-sentinel://h1/mymaster?timeout=5",          // unknown parameter
+           "redis-sentinel://h1/mymaster?sentinel_password",  // no value
+           "redis-sentinel://h1/mymaster?sentinel_user=a&sentinel_user=b",
+       }) {
+    std::string why;
+    EXPECT_EQ(parse_redis_url(url, &why).error(), errc::invalid_url) << url;
+    EXPECT_FALSE(why.empty()) << url;
+  }
+}
+
+TEST(ParseSentinelUrl, RejectsMoreThanTheMaximumOfSentinels) {
+  std::string url = "redis-sentinel://";
+  for (std::size_t i = 0; i <= kMaxSentinels; ++i) url += (i ? ",h" : "h") + std::to_string(i);
+  std::string why;
+  EXPECT_EQ(parse_redis_url(url + "/m", &why).error(), errc::invalid_url);
+  EXPECT_NE(why.find("more than"), std::string::npos) << why;
+  auto last = url.rfind(',');
+  EXPECT_TRUE(parse_redis_url(url.substr(0, last) + "/m").ok());
+}
+
+TEST(ParseSentinelUrl, TheReasonNamesTheFaultyPart) {
+  std::string why;
+  (void)parse_redis_url("redis-sentinel://h1:26379,h2:99999/mymaster", &why);
+  EXPECT_NE(why.find("h2:99999"), std::string::npos) << why;
+  (void)parse_redis_url("redis-sentinel://h1/mymaster?db=2", &why);
+  EXPECT_NE(why.find("'db'"), std::string::npos) << why;
+}
+
 TEST(StoreErrors, HaveTheirOwnCategoryAndReadableMessages) {
   std::error_code code = errc::unavailable;
   EXPECT_STREQ(code.category().name(), "igniter.store");
