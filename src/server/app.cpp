@@ -18,6 +18,7 @@
 #include "igniter/store/memory_store.hpp"
 #include "server/app_impl.hpp"
 #include "server/http_session.hpp"
+#include "server/openapi.hpp"
 
 namespace igniter {
 
@@ -172,6 +173,8 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
     json::object envelope{{"data", describe()}, {"error", nullptr}};
     return Response::json(200, envelope);
   }
+  if (!openapi_json.empty() && request.method == Method::GET && request.path == options.openapi.path)
+    return Response(200, openapi_json, "application/json; charset=utf-8");
   for (const auto& dir : static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
   // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
@@ -366,6 +369,10 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     stopped = false;
   }
   draining = false;
+  // Once, not per request: the actions cannot change after start.
+  openapi_json = options.openapi.path.empty()
+                     ? std::string()
+                     : json::stringify(server::openapi_document(actions, options, procedures.size()));
   unsigned io_threads =
       options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   if (options.worker_threads) workers.emplace(options.worker_threads);
@@ -475,6 +482,10 @@ App& App::static_files(std::string url_prefix, std::filesystem::path directory, 
 
 json::value App::schema() const {
   return impl_->describe();
+}
+
+json::value App::openapi() const {
+  return server::openapi_document(impl_->actions, impl_->options, impl_->procedures.size());
 }
 
 json::value App::Impl::describe() const {

@@ -84,6 +84,7 @@ struct App::Impl {
   bool stopped = true;
   std::unique_ptr<boost::asio::steady_timer> drain_timer;
   std::chrono::steady_clock::time_point drain_deadline;
+  std::string openapi_json;  // the OpenAPI document as served, generated at start (empty when not served)
 
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
   Response handle(const Action& action, Request& request, const std::string& request_id);
