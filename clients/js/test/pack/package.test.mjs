@@ -124,9 +124,17 @@ void createApi(createClient({ baseURL: "/" })).posts.create.mutate({ body: { tit
   await typecheck(['src/app.tsx']);
   await assert.rejects(typecheck(['src/wrong.ts']), /error TS/, 'a mistyped body must fail');
 
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e',
-    'import * as c from "@igniter-cpp/client"; console.log(typeof c.useQuery, typeof c.createClient)'], { cwd: scratch });
-  assert.equal(stdout.trim(), 'function function');
+  // /core is the main entry without the React bindings: same values otherwise (no export forgotten).
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `
+    const main = Object.keys(await import("@igniter-cpp/client"));
+    const core = Object.keys(await import("@igniter-cpp/client/core"));
+    console.log(JSON.stringify({ onlyMain: main.filter((k) => !core.includes(k)).sort(),
+                                 onlyCore: core.filter((k) => !main.includes(k)) }));`], { cwd: scratch });
+  assert.deepEqual(JSON.parse(stdout), {
+    onlyMain: ['IgniterProvider', 'mutationAction', 'queryAction', 'streamAction', 'useMutation', 'useQuery',
+               'useRealtime', 'useRealtimeState', 'useStream'],
+    onlyCore: [],
+  });
 
   const code = await bundle('src/app.tsx');
   assert.ok(code.includes('createContext'), 'React is bundled with the app');
