@@ -5,6 +5,8 @@
 //   DATA_DIR       where posts.db lives (./data), created on first start
 //   IGNITER_STORE  "memory" (default) or "redis://host:port"
 //   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
+//   API_DOCS_SCRIPT  Redoc's standalone bundle (scripts/setup-api-reference.sh): serves the API reference
+//                    page at /__igniter/docs; unset = no page (the OpenAPI document is served either way)
 #include <igniter/store/store.hpp>
 
 #include <cstdlib>
@@ -30,6 +32,15 @@ std::filesystem::path public_dir() {
   return POSTS_PUBLIC_DIR;
 }
 
+// The app's settings: the store, and how the API describes itself (docs/openapi.md).
+igniter::AppOptions app_options(std::shared_ptr<igniter::store::Store> store) {
+  auto docs_script = env("API_DOCS_SCRIPT", "");
+  return {.openapi = {.title = "igniter-cpp posts demo",
+                      .docs_path = docs_script.empty() ? "" : "/__igniter/docs",
+                      .docs_script = docs_script},
+          .store = std::move(store)};
+}
+
 }  // namespace
 
 int main() {
@@ -51,7 +62,7 @@ int main() {
 
     posts::PostsServer server({.data_dir = env("DATA_DIR", "data"),
                                .public_dir = public_dir(),
-                               .app = {.store = std::move(*store)}});
+                               .app = app_options(std::move(*store))});
     std::cout << "Posts demo: open http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port
               << "/  (data in " << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store "
               << store_url << "; Ctrl-C stops it)" << std::endl;

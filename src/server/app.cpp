@@ -173,8 +173,7 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
     json::object envelope{{"data", describe()}, {"error", nullptr}};
     return Response::json(200, envelope);
   }
-  if (!openapi_json.empty() && request.method == Method::GET && request.path == options.openapi.path)
-    return Response(200, openapi_json, "application/json; charset=utf-8");
+  if (auto response = openapi.serve(request)) return std::move(*response);
   for (const auto& dir : static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
   // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
@@ -365,14 +364,12 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   {
     std::lock_guard lock(state_mutex);
     if (running) throw std::logic_error("App already started");
+    // Once, not per request (the actions cannot change after start); misconfiguration throws here.
+    openapi.prepare(actions, options, procedures.size());
     running = true;
     stopped = false;
   }
   draining = false;
-  // Once, not per request: the actions cannot change after start.
-  openapi_json = options.openapi.path.empty()
-                     ? std::string()
-                     : json::stringify(server::openapi_document(actions, options, procedures.size()));
   unsigned io_threads =
       options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   if (options.worker_threads) workers.emplace(options.worker_threads);

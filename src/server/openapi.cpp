@@ -1,10 +1,14 @@
 #include "server/openapi.hpp"
 
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "http/router.hpp"
+#include "igniter/http/request.hpp"
 
 namespace igniter::server {
 
@@ -209,7 +213,8 @@ json::object action_operation(const Action& action, std::size_t app_procedures) 
   for (auto& parameter : query_parameters(action.schemas.query)) parameters.push_back(std::move(parameter));
 
   json::object operation{{"operationId", action.key}, {"tags", json::array{tag_of(action)}}};
-  if (!action.options.description.empty()) operation.emplace("summary", action.options.description);
+  // What reference pages title the operation with: the action's description, else its key.
+  operation.emplace("summary", action.options.description.empty() ? action.key : action.options.description);
   operation.emplace("x-igniter-type", action.stream                  ? "stream"
                                       : action.method == Method::GET ? "query"
                                                                      : "mutation");
@@ -409,17 +414,20 @@ json::value openapi_document(const std::vector<Action>& actions, const AppOption
       if (tag.as_object().at("name").as_string() == name) return;
     tags.push_back(json::object{{"name", name}});
   };
-  for (const auto& action : actions) {
-    auto method = method_key(action.method);
-    if (method.empty()) continue;
-    auto path = openapi_path(http::join_path({options.base_path, action.path}));
-    json::object operation = !action.internal      ? action_operation(action, app_procedures)
-                             : action.sse_endpoint ? sse_operation(actions, app_procedures)
-                                                   : subscriptions_operation(action);
-    add_tag(tag_of(action));
-    auto& item = paths[path];
-    if (!item.is_object()) item = json::object{};
-    item.as_object()[method] = std::move(operation);
+  // The app's actions first, in declaration order; then the framework's (the realtime stream).
+  for (bool internal : {false, true}) {
+    for (const auto& action : actions) {
+      auto method = method_key(action.method);
+      if (action.internal != internal || method.empty()) continue;
+      auto path = openapi_path(http::join_path({options.base_path, action.path}));
+      json::object operation = !action.internal      ? action_operation(action, app_procedures)
+                               : action.sse_endpoint ? sse_operation(actions, app_procedures)
+                                                     : subscriptions_operation(action);
+      add_tag(tag_of(action));
+      auto& item = paths[path];
+      if (!item.is_object()) item = json::object{};
+      item.as_object()[method] = std::move(operation);
+    }
   }
   return json::object{
       {"openapi", "3.1.0"},
@@ -429,6 +437,78 @@ json::value openapi_document(const std::vector<Action>& actions, const AppOption
       {"paths", std::move(paths)},
       {"components", json::object{{"schemas", component_schemas()}, {"responses", component_responses()}}},
   };
+}
+
+namespace {
+
+constexpr std::string_view kScriptName = "/redoc.standalone.js";
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void OpenApiEndpoints::prepare(const std::vector<Action>& actions, const AppOptions& options,
+                               std::size_t app_procedures) {
+  options_ = options.openapi;
+  document_.clear();
+  page_.clear();
+  script_.clear();
+  if (!options_.path.empty()) document_ = json::stringify(openapi_document(actions, options, app_procedures));
+  if (options_.docs_path.empty()) return;
+  if (options_.path.empty())
+    throw std::invalid_argument(
+        "OpenApiOptions::docs_path needs the document: OpenApiOptions::path is empty");
+  std::ifstream file(options_.docs_script, std::ios::binary);
+  if (options_.docs_script.empty() || !file)
+    throw std::invalid_argument("OpenApiOptions::docs_script: cannot read '" + options_.docs_script.string() +
+                                "' (Redoc's standalone bundle; scripts/setup-api-reference.sh fetches it)");
+  script_.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  page_ =
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+      html_escape(options_.title) +
+      " — API reference</title>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+      "</head>\n<body>\n<redoc spec-url=\"" +
+      html_escape(options_.path) + "\"></redoc>\n<script src=\"" +
+      html_escape(http::join_path({options_.docs_path, kScriptName})) + "\"></script>\n</body>\n</html>\n";
+}
+
+std::optional<Response> OpenApiEndpoints::serve(const Request& request) const {
+  if (request.method != Method::GET) return std::nullopt;
+  if (!document_.empty() && request.path == options_.path)
+    return Response(200, document_, "application/json; charset=utf-8");
+  if (page_.empty()) return std::nullopt;
+  if (request.path == http::join_path({options_.docs_path}))
+    // Redoc styles itself inline and runs its search in a blob: worker; everything else comes from here.
+    return Response(200, page_, "text/html; charset=utf-8")
+        .header("Content-Security-Policy",
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "worker-src 'self' blob:; frame-ancestors 'none'")
+        .header("Cache-Control", "no-cache");
+  if (request.path == http::join_path({options_.docs_path, kScriptName}))
+    return Response(200, script_, "text/javascript; charset=utf-8")
+        .header("Cache-Control", "public, max-age=3600");
+  return std::nullopt;
 }
 
 }  // namespace igniter::server

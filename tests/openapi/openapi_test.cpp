@@ -2,6 +2,9 @@
 // action with its method, path, parameters, body and answers; the SSE endpoint; the setting that hides it.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "integration/server/test_app.hpp"
 
 namespace igniter::test {
@@ -185,6 +188,50 @@ TEST(OpenApiSettings, AppWideProceduresAddUnauthorizedAndForbiddenToEveryAction)
   // A handler returning a value answers exactly 200, with its type as `data`.
   EXPECT_EQ(at(responses.at("200"), {"content", "application/json", "schema", "properties", "data"}),
             (json::object{{"type", "integer"}, {"minimum", -2147483648LL}, {"maximum", 2147483647}}));
+}
+
+TEST(OpenApiReferencePage, IsOffByDefault) {
+  TestServer server;
+  EXPECT_EQ(fetch(server.port(), "GET", "/__igniter/docs").status, 404);
+}
+
+TEST(OpenApiReferencePage, ServesAPageThatLoadsTheDocumentWithTheBundledScript) {
+  auto script =
+      std::filesystem::temp_directory_path() / ("igniter-redoc-" + std::to_string(::getpid()) + ".js");
+  std::ofstream(script) << "window.redocLoaded = true;";
+  auto options = TestServer::quiet_options();
+  options.openapi.title = "Posts <API>";
+  options.openapi.docs_path = "/__igniter/docs";
+  options.openapi.docs_script = script;
+  TestServer server(options);
+  std::filesystem::remove(script);  // read at start
+
+  auto page = fetch(server.port(), "GET", "/__igniter/docs");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find(R"(<redoc spec-url="/__igniter/openapi.json">)"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find(R"(<script src="/__igniter/docs/redoc.standalone.js">)"), std::string::npos);
+  EXPECT_NE(page.body.find("Posts &lt;API&gt;"), std::string::npos);
+  EXPECT_NE(page.header("content-security-policy").find("default-src 'self'"), std::string::npos);
+  auto bundle = fetch(server.port(), "GET", "/__igniter/docs/redoc.standalone.js");
+  EXPECT_EQ(bundle.status, 200);
+  EXPECT_EQ(bundle.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(bundle.body, "window.redocLoaded = true;");
+}
+
+TEST(OpenApiReferencePage, WithoutItsScriptTheAppRefusesToStart) {
+  auto options = TestServer::quiet_options();
+  options.openapi.docs_path = "/__igniter/docs";
+  options.openapi.docs_script = "/nonexistent/redoc.standalone.js";
+  App app(options);
+  try {
+    app.start();
+    FAIL() << "started without the page's script";
+  } catch (const std::invalid_argument& error) {
+    EXPECT_NE(std::string(error.what()).find("/nonexistent/redoc.standalone.js"), std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(app.port(), 0);
 }
 
 }  // namespace
