@@ -6,60 +6,18 @@
 // Needs `npm ci` in tests/openapi (scripts/setup-js.sh).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
+import { freePort, startDemo } from './demo.mjs';
 
 const serverPath = process.env.POSTS_SERVER ?? process.argv[2];
 let server;
 let base;
 let dataDir;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(port) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(serverPath, [], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, IGNITER_STORE: 'memory' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`posts did not start listening within 10 s:\n${out}`));
-    }, 10000);
-    const onData = (chunk) => {
-      out += chunk;
-      if (out.includes('listening on')) {
-        clearTimeout(timer);
-        child.stdout.resume();
-        child.stderr.resume();
-        resolve(child);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`posts exited early (${code}):\n${out}`));
-    });
-  });
-}
 
 const getJson = async (url, init) => {
   const response = await fetch(base + url, init);
@@ -70,7 +28,7 @@ before(async () => {
   assert.ok(serverPath, 'POSTS_SERVER (path to the posts binary) is not set');
   dataDir = mkdtempSync(path.join(tmpdir(), 'igniter-openapi-'));
   const port = await freePort();
-  server = await startServer(port);
+  server = await startDemo(serverPath, { PORT: String(port), DATA_DIR: dataDir });
   base = `http://127.0.0.1:${port}`;
 });
 
