@@ -1,6 +1,7 @@
 // The OpenAPI document of the server integration tests' app, as served at /__igniter/openapi.json: every
 // action with its method, path, parameters, body and answers; the SSE endpoint; the setting that hides it.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
