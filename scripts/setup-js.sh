@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the browser conformance test (tests/conformance) needs, and nothing when it is all
-# there already: Node.js, Debian's chromium (driven by playwright-core; no browser is downloaded) and
-# the npm packages pinned in tests/conformance/package-lock.json.
+# Installs what the browser conformance test (tests/conformance) and the OpenAPI validation test
+# (tests/openapi) need, and nothing when it is all there already: Node.js, Debian's chromium (driven by
+# playwright-core; no browser is downloaded) and the npm packages pinned in their package-lock.json.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/install-lib.sh"
@@ -16,3 +16,4 @@ if ((node_major < 20)); then
   exit 1
 fi
 npm_ci_if_changed setup-js "$here/../tests/conformance"
+npm_ci_if_changed setup-js "$here/../tests/openapi"

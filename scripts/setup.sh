@@ -29,5 +29,6 @@ if [ "$mode" = test ]; then
   "$here/setup-js.sh"          # Node.js, chromium, tests/conformance
   "$here/setup-js-client.sh"   # clients/js
   "$here/setup-web.sh"         # the demo's React page (examples/posts/web)
+  "$here/setup-api-reference.sh"  # Redoc's bundle for the API reference page (third_party/redoc)
   "$here/../bench/setup.sh"    # the peers of the benchmark smoke (nginx + Nchan, Igniter.js on Node)
 fi

@@ -6,6 +6,8 @@
 //   IGNITER_STORE  "memory" (default), "redis://host:port" or "redis-sentinel://h1:p1,h2:p2/mymaster"
 //   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
 //   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (none)
+//   API_DOCS_SCRIPT  Redoc's standalone bundle (scripts/setup-api-reference.sh): serves the API reference
+//                    page at /__igniter/docs; unset = no page (the OpenAPI document is served either way)
 
 #include <igniter/store/redis_store.hpp>
 #include <igniter/store/store.hpp>
@@ -46,6 +48,16 @@ std::filesystem::path public_dir() {
   return POSTS_PUBLIC_DIR;
 }
 
+// The app's settings: the store, and how the API describes itself (docs/openapi.md).
+igniter::AppOptions app_options(std::shared_ptr<igniter::store::Store> store) {
+  auto docs_script = env("API_DOCS_SCRIPT", "");
+  return {.trusted_proxies = comma_list(env("TRUSTED_PROXIES", "")),
+          .openapi = {.title = "igniter-cpp posts demo",
+                      .docs_path = docs_script.empty() ? "" : "/__igniter/docs",
+                      .docs_script = docs_script},
+          .store = std::move(store)};
+}
+
 }  // namespace
 
 int main() {
@@ -69,10 +81,9 @@ int main() {
       return 2;
     }
 
-    posts::PostsServer server(
-        {.data_dir = env("DATA_DIR", "data"),
-         .public_dir = public_dir(),
-         .app = {.trusted_proxies = comma_list(env("TRUSTED_PROXIES", "")), .store = std::move(*store)}});
+    posts::PostsServer server({.data_dir = env("DATA_DIR", "data"),
+                               .public_dir = public_dir(),
+                               .app = app_options(std::move(*store))});
     std::cout << "Posts demo: open http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port
               << "/  (data in " << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store "
               << store_url << "; Ctrl-C stops it)" << std::endl;

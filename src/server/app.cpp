@@ -18,6 +18,7 @@
 #include "igniter/store/memory_store.hpp"
 #include "server/app_impl.hpp"
 #include "server/http_session.hpp"
+#include "server/openapi.hpp"
 
 namespace igniter {
 
@@ -173,6 +174,7 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
     json::object envelope{{"data", describe()}, {"error", nullptr}};
     return Response::json(200, envelope);
   }
+  if (auto response = openapi.serve(request)) return std::move(*response);
   for (const auto& dir : static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
   // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
@@ -363,6 +365,8 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   {
     std::lock_guard lock(state_mutex);
     if (running) throw std::logic_error("App already started");
+    // Once, not per request (the actions cannot change after start); misconfiguration throws here.
+    openapi.prepare(actions, options, procedures.size());
     running = true;
     stopped = false;
   }
@@ -476,6 +480,10 @@ App& App::static_files(std::string url_prefix, std::filesystem::path directory, 
 
 json::value App::schema() const {
   return impl_->describe();
+}
+
+json::value App::openapi() const {
+  return server::openapi_document(impl_->actions, impl_->options, impl_->procedures.size());
 }
 
 json::value App::Impl::describe() const {

@@ -20,6 +20,7 @@
 #include "http/router.hpp"
 #include "igniter/server/app.hpp"
 #include "server/hub.hpp"
+#include "server/openapi.hpp"
 #include "server/static_files.hpp"
 
 namespace igniter::server {
@@ -87,6 +88,7 @@ struct App::Impl {
   bool stopped = true;
   std::unique_ptr<boost::asio::steady_timer> drain_timer;
   std::chrono::steady_clock::time_point drain_deadline;
+  server::OpenApiEndpoints openapi;  // the OpenAPI document (and reference page), built at start
 
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
   Response handle(const Action& action, Request& request, const std::string& request_id);

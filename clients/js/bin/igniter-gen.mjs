@@ -5,6 +5,7 @@
 // params, so a missing or misspelt field fails `tsc`; answers from the `response` schema of each action
 // (a handler returning a typed value, or declaring it with igniter::returns<T>()). Answers the schema does
 // not give are `unknown` unless the caller names them: `createApi<{ "posts.list": { posts: Post[] } }>(client)`.
+import { realpathSync } from "node:fs";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -211,7 +212,15 @@ async function main() {
   await writeFile(args.out, text);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+// Run as a program (also through node_modules/.bin's symlink, hence the real path), not imported.
+const invokedPath = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? "");
+  } catch {
+    return "";
+  }
+})();
+if (import.meta.url === pathToFileURL(invokedPath).href) {
   main().catch((error) => {
     console.error(`igniter-gen: ${error.message}`);
     process.exit(1);

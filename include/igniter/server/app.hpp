@@ -15,6 +15,7 @@
 #include "igniter/json/json.hpp"
 #include "igniter/realtime/options.hpp"
 #include "igniter/server/controller.hpp"
+#include "igniter/server/openapi.hpp"
 #include "igniter/server/procedure.hpp"
 
 namespace igniter {
@@ -42,6 +43,7 @@ struct AppOptions {
   std::chrono::milliseconds shutdown_timeout{10'000};  ///< How long in-flight requests may finish on stop.
   LogLevel log_level = LogLevel::info;                 ///< One line per request at info; `off` in tests.
   std::string schema_path = "/__igniter/schema";       ///< Where the app describes itself; "" = not served.
+  OpenApiOptions openapi;                              ///< The OpenAPI 3.1 document (path "" = not served).
   std::shared_ptr<store::Store> store;    ///< Cache and messaging; null = in-process memory store.
   realtime::RealtimeOptions realtime;     ///< SSE endpoint, keepalive, history, backpressure.
   std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
@@ -77,6 +79,9 @@ class App {
   /// Describes every controller and action (method, path, JSON Schema of inputs and of the answer's data
   /// where known), as served at schema_path.
   json::value schema() const;
+  /// The app's OpenAPI 3.1 document (docs/openapi.md), as served at openapi.path: generated on each call
+  /// before start, once at start for serving.
+  json::value openapi() const;
 
   /// Serves on host:port until SIGINT or SIGTERM, then shuts down gracefully and returns.
   void listen(std::uint16_t port, const std::string& host = "0.0.0.0");
