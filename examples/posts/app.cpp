@@ -50,34 +50,12 @@ struct Post {
 };
 BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
 
-// Answers: handlers return these (or declare them with igniter::returns<T>()), so the app's schema types
-// them and the page's generated client knows them.
+// The answer of `GET /posts`. One-off answers need no struct: `json::fields<"user">(user)` is typed too.
 struct PostList {
   std::vector<Post> posts;                 // one page, newest first
   std::optional<std::int64_t> nextCursor;  // the `before` of the next page; null on the last page
 };
 BOOST_DESCRIBE_STRUCT(PostList, (), (posts, nextCursor))
-
-struct Session {
-  User user;
-  std::string token;
-};
-BOOST_DESCRIBE_STRUCT(Session, (), (user, token))
-
-struct LoggedOut {
-  bool loggedOut = false;
-};
-BOOST_DESCRIBE_STRUCT(LoggedOut, (), (loggedOut))
-
-struct Deleted {
-  std::int64_t deleted = 0;
-};
-BOOST_DESCRIBE_STRUCT(Deleted, (), (deleted))
-
-struct Profile {
-  User user;
-};
-BOOST_DESCRIBE_STRUCT(Profile, (), (user))
 
 struct Login {
   std::string username;
@@ -199,11 +177,11 @@ PostsServer::PostsServer(PostsOptions options)
   app_.controller(
       igniter::controller("auth", "/auth")
           .mutation("login", igniter::POST, "/login",
-                    [&db, ttl = std::chrono::ceil<std::chrono::seconds>(options.session_ttl)](
+                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl)](
                         Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
-                      return no_store(c.response.success(Session{to_user(user), token}))
+                      return no_store(c.response.success(json::fields<"user", "token">(to_user(user), token)))
                           .cookie(kSessionCookie, token, {.max_age = ttl});
                     })
           .mutation("logout", igniter::POST, "/logout", [this, &db](Ctx& c) {
@@ -211,7 +189,8 @@ PostsServer::PostsServer(PostsOptions options)
             // scopes from what it sends now (nothing, once the cookie is cleared).
             auto session = db.delete_session(session_token(c));
             if (session) revoke_session(*session);
-            return c.response.success(LoggedOut{session.has_value()}).clear_cookie(kSessionCookie);
+            return c.response.success(json::fields<"loggedOut">(session.has_value()))
+                .clear_cookie(kSessionCookie);
           }));
 
   app_.controller(
@@ -245,23 +224,23 @@ PostsServer::PostsServer(PostsOptions options)
             if (!db.delete_post(id)) throw HttpError(404, "Post not found");
             // The list, and the open pages of exactly this post (the key the client uses).
             auto page = igniter::realtime::query_key("posts.getById", {}, {{"id", std::to_string(id)}});
-            return c.response.success(Deleted{id}).revalidate({"posts.list", page});
+            return c.response.success(json::fields<"deleted">(*id)).revalidate({"posts.list", page});
           }));
 
-  app_.controller(igniter::controller("users", "/users")
-                      .query("getProfile", "/profile", {auth},
-                             [](Ctx& c) { return no_store(c.response.success(Profile{c.get<User>()})); })
-                      .mutation("updateProfile", igniter::PATCH, "/profile", {auth},
-                                [&db](Ctx& c, const UpdateProfile& body) {
-                                  auto row = db.rename_user(c.get<User>().id, body.name);
-                                  if (!row) throw HttpError(404, "User not found");
-                                  // Only this user's connections refetch their profile (the seed's scoped
-                                  // example).
-                                  return no_store(c.response.success(Profile{to_user(*row)}))
-                                      .revalidate({"users.getProfile"}, [](Ctx& c) {
-                                        return std::vector{user_scope(c.get<User>().id)};
-                                      });
-                                }));
+  app_.controller(
+      igniter::controller("users", "/users")
+          .query("getProfile", "/profile", {auth},
+                 [](Ctx& c) { return no_store(c.response.success(json::fields<"user">(c.get<User>()))); })
+          .mutation("updateProfile", igniter::PATCH, "/profile", {auth},
+                    [&db](Ctx& c, const UpdateProfile& body) {
+                      auto row = db.rename_user(c.get<User>().id, body.name);
+                      if (!row) throw HttpError(404, "User not found");
+                      // Only this user's connections refetch their profile (the seed's scoped
+                      // example).
+                      return no_store(c.response.success(json::fields<"user">(to_user(*row))))
+                          .revalidate({"users.getProfile"},
+                                      [](Ctx& c) { return std::vector{user_scope(c.get<User>().id)}; });
+                    }));
 
   app_.controller(
       igniter::controller("notifications", "/notifications")

@@ -3,21 +3,11 @@
 /// (a plain described struct parameter is the body too). Each is decoded and validated before the handler
 /// runs; what does not fit answers 400 with the issues.
 
-#include <algorithm>
-#include <cstddef>
-#include <string>
 #include <string_view>
-#include <utility>
+
+#include "igniter/base/fixed_string.hpp"
 
 namespace igniter {
-
-/// A string literal as a template argument: the name in `Param<"id", std::int64_t>`.
-template <std::size_t N>
-struct FixedString {
-  char chars[N]{};
-  constexpr FixedString(const char (&text)[N]) { std::copy_n(text, N, chars); }
-  constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
-};
 
 namespace detail {
 template <class T, int Kind>

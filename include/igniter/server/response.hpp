@@ -98,9 +98,9 @@ class Response {
 std::string_view error_code_for(unsigned status) noexcept;
 
 /// A Response whose success data is a T: what `c.response.success(value)` gives when T is a described
-/// struct, a vector, an optional or a string map. A handler returning it has its answer typed in the
-/// app's schema without restating T, and chaining (status, headers, cookies, revalidation) keeps the type:
-/// `return c.response.created(post).revalidate({"posts.list"});`. Error responses convert to it, so a
+/// struct, json::Fields, a vector, an optional or a string map. A handler returning it has its answer typed
+/// in the app's schema without restating T, and chaining (status, headers, cookies, revalidation) keeps the
+/// type: `return c.response.created(post).revalidate({"posts.list"});`. Error responses convert to it, so a
 /// handler declared `-> TypedResponse<Post>` may also `return c.response.not_found();`.
 template <class T>
 class TypedResponse : public Response {
@@ -150,8 +150,9 @@ class TypedResponse : public Response {
 
 namespace detail {
 template <class T>
-inline constexpr bool is_typed_answer_v = json::detail::DescribedStruct<T> || json::detail::Vector<T> ||
-                                          json::detail::Optional<T> || json::detail::StringMap<T>;
+inline constexpr bool is_typed_answer_v =
+    json::detail::DescribedStruct<T> || json::detail::FieldsObject<T> || json::detail::Vector<T> ||
+    json::detail::Optional<T> || json::detail::StringMap<T>;
 /// TypedResponse<T> for data whose type says something (structs, vectors, optionals, maps); Response for
 /// scalars and JSON values, whose schema would not.
 template <class T>
