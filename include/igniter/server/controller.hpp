@@ -24,7 +24,7 @@ struct ActionOptions {
   std::string description;         ///< Shown in the app's schema.
   /// JSON Schema of the answer's `data` for a handler that returns an untyped `Response`:
   /// `igniter::returns<T>()`. Null = not said. A handler that returns a value or a TypedResponse<T>
-  /// (`c.response.success(post)`) has it from its return type (setting it too throws).
+  /// (`c.response.success(post)`) has it from its return type; setting another one throws.
   json::value response = nullptr;
 };
 
@@ -57,7 +57,8 @@ struct Action {
 /// `TypedResponse<T>` (what `c.response.success(value)` gives for a struct, vector, optional or map), or a
 /// value json::encode knows, answered as `c.response.success(value)`; the last two are described in the
 /// app's schema. Wrong signatures fail to compile. Throws std::invalid_argument when a handler with a
-/// typed answer also has ActionOptions::response, or reads a `Param<"name">` its path has no `:name` for.
+/// typed answer also has another ActionOptions::response, or reads a `Param<"name">` its path has no
+/// `:name` for.
 class Controller {
  public:
   Controller(std::string name, std::string path) : name_(std::move(name)), path_(std::move(path)) {}
@@ -136,12 +137,14 @@ class Controller {
     if constexpr (detail::Handler<F>::returns_response) {
       action.response = action.options.response;
     } else {
-      if (!action.options.response.is_null())
+      action.response = detail::Handler<F>::response_schema();
+      // A TypedResponse handler written before answers were deduced may still declare the same type.
+      bool same = detail::Handler<F>::returns_typed_response && action.options.response == action.response;
+      if (!action.options.response.is_null() && !same)
         throw std::invalid_argument(
             action.key +
             ": ActionOptions::response is for handlers that return an untyped igniter::Response; "
-            "this handler's return type already describes its answer");
-      action.response = detail::Handler<F>::response_schema();
+            "this handler's return type already describes its answer (leave `response` out)");
     }
     action.invoke = detail::Handler<F>::wrap(std::move(handler));
     actions_.push_back(std::move(action));
