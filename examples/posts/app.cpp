@@ -15,12 +15,10 @@
 namespace posts {
 namespace {
 
-using igniter::ActionOptions;
 using igniter::Ctx;
 using igniter::HttpError;
 using igniter::Param;
 using igniter::Query;
-using igniter::Response;
 namespace json = igniter::json;
 
 // ---- What the API speaks (JSON shapes, described for encoding, decoding and validation) ----

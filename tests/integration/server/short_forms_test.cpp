@@ -54,7 +54,7 @@ class ItemsServer {
                      if (id > 100) throw HttpError(404, "Item not found");
                      return Item{id, "item " + std::to_string(id)};
                    })
-            .query("pair", "/:group/:id",
+            .query("pair", "/:id/in/:group",
                    [](Ctx&, Param<"group"> group, Param<"id", int> id) {
                      return json::fields<"group", "id">(*group, *id);
                    })
@@ -94,7 +94,7 @@ TEST(ShortForms, PathParamArrivesDecodedAsItsType) {
   auto one = fetch(server.port(), "GET", "/api/v1/items/7");
   EXPECT_EQ(one.status, 200u);
   EXPECT_EQ(one.body, R"({"data":{"id":7,"name":"item 7"},"error":null})");
-  auto pair = fetch(server.port(), "GET", "/api/v1/items/tools/3");
+  auto pair = fetch(server.port(), "GET", "/api/v1/items/3/in/tools");
   EXPECT_EQ(pair.status, 200u);
   EXPECT_EQ(pair.body, R"({"data":{"group":"tools","id":3},"error":null})");
 }
@@ -111,7 +111,7 @@ TEST(ShortForms, PathParamOfTheWrongTypeAnswers400WithAnIssueAtItsName) {
   EXPECT_EQ(json::serialize(issue.at("path")), R"(["id"])");
   EXPECT_EQ(issue.at("in"), "params");
   // Past the type's range is an issue too, not a wrapped-around number.
-  auto big = fetch(server.port(), "GET", "/api/v1/items/tools/99999999999");
+  auto big = fetch(server.port(), "GET", "/api/v1/items/99999999999/in/tools");
   EXPECT_EQ(big.status, 400u);
   EXPECT_EQ(json::serialize(big.json().at("error").at("details").at(0).at("path")), R"(["id"])");
 }
