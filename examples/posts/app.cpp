@@ -4,6 +4,7 @@
 #include <igniter/realtime/query_key.hpp>
 #include <igniter/server/realtime.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -205,7 +206,8 @@ PostsServer::PostsServer(PostsOptions options)
                    // One row more than asked says whether there is a next page.
                    auto rows = db.list_posts(q->before, limit + 1);
                    PostList list;
-                   if (rows.size() > limit) list.nextCursor = rows[limit - 1].id, rows.resize(limit);
+                   if (rows.size() > limit) list.nextCursor = rows[limit - 1].id;
+                   rows.resize(std::min(rows.size(), limit));
                    for (const auto& row : rows) list.posts.push_back(to_post(row));
                    return list;
                  })
@@ -233,8 +235,7 @@ PostsServer::PostsServer(PostsOptions options)
                     [&db](Ctx& c, const UpdateProfile& body) {
                       auto row = db.rename_user(c.get<User>().id, body.name);
                       if (!row) throw HttpError(404, "User not found");
-                      // Only this user's connections refetch their profile (the seed's scoped
-                      // example).
+                      // Only this user's tabs refetch their profile (the seed's scoped example).
                       return no_store(c.response.success(json::fields<"user">(to_user(*row))))
                           .revalidate({"users.getProfile"},
                                       [](Ctx& c) { return std::vector{user_scope(c.get<User>().id)}; });
