@@ -4,6 +4,7 @@
 #include <igniter/realtime/query_key.hpp>
 #include <igniter/server/realtime.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -15,12 +16,10 @@
 namespace posts {
 namespace {
 
-using igniter::ActionOptions;
 using igniter::Ctx;
 using igniter::HttpError;
-using igniter::Params;
+using igniter::Param;
 using igniter::Query;
-using igniter::Response;
 namespace json = igniter::json;
 
 // ---- What the API speaks (JSON shapes, described for encoding, decoding and validation) ----
@@ -50,34 +49,12 @@ struct Post {
 };
 BOOST_DESCRIBE_STRUCT(Post, (), (id, title, content, author, createdAt))
 
-// Answers: handlers return these (or declare them with igniter::returns<T>()), so the app's schema types
-// them and the page's generated client knows them.
+// The answer of `GET /posts`. One-off answers need no struct: `json::fields<"user">(user)` is typed too.
 struct PostList {
   std::vector<Post> posts;                 // one page, newest first
   std::optional<std::int64_t> nextCursor;  // the `before` of the next page; null on the last page
 };
 BOOST_DESCRIBE_STRUCT(PostList, (), (posts, nextCursor))
-
-struct Session {
-  User user;
-  std::string token;
-};
-BOOST_DESCRIBE_STRUCT(Session, (), (user, token))
-
-struct LoggedOut {
-  bool loggedOut = false;
-};
-BOOST_DESCRIBE_STRUCT(LoggedOut, (), (loggedOut))
-
-struct Deleted {
-  std::int64_t deleted = 0;
-};
-BOOST_DESCRIBE_STRUCT(Deleted, (), (deleted))
-
-struct Profile {
-  User user;
-};
-BOOST_DESCRIBE_STRUCT(Profile, (), (user))
 
 struct Login {
   std::string username;
@@ -130,11 +107,6 @@ struct ListQuery {
 };
 BOOST_DESCRIBE_STRUCT(ListQuery, (), (limit, before))
 
-struct IdParams {
-  std::int64_t id = 0;
-};
-BOOST_DESCRIBE_STRUCT(IdParams, (), (id))
-
 User to_user(const UserRow& row) {
   return User{row.id, row.username, row.name, row.role, row.created_at};
 }
@@ -166,8 +138,9 @@ igniter::StaticOptions page_options() {
 }
 
 // Answers that carry a session token or one user's data must not be kept by a browser or proxy cache.
-Response no_store(Response response) {
-  return std::move(response).header("Cache-Control", "no-store");
+template <class R>
+R no_store(R response) {
+  return std::move(response.header("Cache-Control", "no-store"));
 }
 
 // Every stream of a session holds this too: logout and expiry revoke it, which closes that session's
@@ -176,16 +149,11 @@ std::string session_scope(std::int64_t session_id) {
   return "session:" + std::to_string(session_id);
 }
 
-std::string now_iso() {
-  auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  auto seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char out[32];
-  auto n = std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S", &tm);
-  auto ms = (now.time_since_epoch() % std::chrono::seconds(1)).count();
-  std::snprintf(out + n, sizeof out - n, ".%03dZ", static_cast<int>(ms));
-  return out;
+// The post `id`, or 404.
+PostRow post_of(Database& db, std::int64_t id) {
+  auto row = db.post_by_id(id);
+  if (!row) throw HttpError(404, "Post not found");
+  return *row;
 }
 
 }  // namespace
@@ -197,100 +165,83 @@ PostsServer::PostsServer(PostsOptions options)
     throw std::invalid_argument("PostsOptions: page_size must be between 1 and max_page_size");
 
   // Reads the cookie or Bearer token and puts the signed-in user in the context; 401 without one.
-  auto auth = igniter::procedure("auth", [&db](Ctx& c) -> std::optional<Response> {
+  auto auth = igniter::procedure("auth", [&db](Ctx& c) {
     auto user = db.user_by_token(session_token(c));
-    if (!user) return c.response.unauthorized("Login required");
+    if (!user) throw HttpError(401, "Login required");
     c.set(to_user(*user));
-    return std::nullopt;
   });
 
-  auto auth_controller =
+  // Typed answers: `c.response.success(post)` is a TypedResponse<Post>, so status, cookies and revalidation
+  // chain on it and the app's schema (and the page's generated client) still knows the answer's type.
+  app_.controller(
       igniter::controller("auth", "/auth")
-          // Handlers that set cookies return a Response and declare what its data is.
-          .mutation("login", igniter::POST, "/login", ActionOptions{.response = igniter::returns<Session>()},
-                    [&db, session_ttl = options.session_ttl](Ctx& c, const Login& body) {
+          .mutation("login", igniter::POST, "/login",
+                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl)](
+                        Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
-                      return no_store(c.response.success(Session{to_user(user), token}))
-                          .cookie(kSessionCookie, token,
-                                  {.max_age = std::chrono::duration_cast<std::chrono::seconds>(session_ttl)});
+                      return no_store(c.response.success(json::fields<"user", "token">(to_user(user), token)))
+                          .cookie(kSessionCookie, token, {.max_age = ttl});
                     })
-          .mutation("logout", igniter::POST, "/logout",
-                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [this, &db](Ctx& c) {
-                      // The token is worthless first, then its open streams close: each reconnects and
-                      // is granted scopes from what it sends now (nothing, once the cookie is cleared).
-                      auto session = db.delete_session(session_token(c));
-                      if (session) revoke_session(*session);
-                      return c.response.success(LoggedOut{session.has_value()}).clear_cookie(kSessionCookie);
-                    });
+          .mutation("logout", igniter::POST, "/logout", [this, &db](Ctx& c) {
+            // The token is worthless first, then its open streams close: each reconnects and is granted
+            // scopes from what it sends now (nothing, once the cookie is cleared).
+            auto session = db.delete_session(session_token(c));
+            if (session) revoke_session(*session);
+            return c.response.success(json::fields<"loggedOut">(session.has_value()))
+                .clear_cookie(kSessionCookie);
+          }));
 
-  auto posts_controller =
+  app_.controller(
       igniter::controller("posts", "/posts")
-          // Typed answers: the value is the data of a 200, its type the action's answer in the schema.
           // Keyset pagination: `before` is a post id, so a page never repeats or skips a post because
           // others were written or deleted meanwhile, and the last page costs what the first one does.
           .query("list", "/",
                  [&db, page_size = options.page_size, max_page_size = options.max_page_size](
                      Ctx&, const Query<ListQuery>& q) {
-                   auto limit =
-                       static_cast<std::size_t>(q->limit.value_or(static_cast<std::int64_t>(page_size)));
+                   auto limit = static_cast<std::size_t>(q->limit.value_or(std::int64_t(page_size)));
                    if (limit > max_page_size)
                      throw HttpError(400,
                                      "limit: at most " + std::to_string(max_page_size) + " posts per page");
                    // One row more than asked says whether there is a next page.
                    auto rows = db.list_posts(q->before, limit + 1);
                    PostList list;
-                   if (rows.size() > limit) {
-                     rows.resize(limit);
-                     list.nextCursor = rows.back().id;
-                   }
+                   if (rows.size() > limit) list.nextCursor = rows[limit - 1].id;
+                   rows.resize(std::min(rows.size(), limit));
                    for (const auto& row : rows) list.posts.push_back(to_post(row));
                    return list;
                  })
           .query("getById", "/:id",
-                 [&db](Ctx&, const Params<IdParams>& p) {
-                   auto row = db.post_by_id(p->id);
-                   if (!row) throw HttpError(404, "Post not found");
-                   return to_post(*row);
-                 })
-          // Mutations that revalidate return a Response (201 here), with their answer type declared.
-          .mutation("create", igniter::POST, "/",
-                    ActionOptions{.use = {auth}, .response = igniter::returns<Post>()},
+                 [&db](Ctx&, Param<"id", std::int64_t> id) { return to_post(post_of(db, id)); })
+          .mutation("create", igniter::POST, "/", {auth},
                     [&db](Ctx& c, const CreatePost& body) {
                       auto row = db.create_post(c.get<User>().id, body.title, body.content);
                       return c.response.created(to_post(row)).revalidate({"posts.list"});
                     })
-          .mutation("remove", igniter::DELETE, "/:id",
-                    ActionOptions{.use = {auth}, .response = igniter::returns<Deleted>()},
-                    [&db](Ctx& c, const Params<IdParams>& p) {
-                      auto row = db.post_by_id(p->id);
-                      if (!row) return c.response.not_found("Post not found");
-                      if (row->author_id != c.get<User>().id)
-                        return c.response.forbidden("Only the author can delete this post");
-                      if (!db.delete_post(p->id)) return c.response.not_found("Post not found");
-                      // The list, and the open pages of exactly this post (the key the client uses).
-                      auto instance = igniter::realtime::query_key(
-                          "posts.getById", json::object(), json::object{{"id", std::to_string(p->id)}});
-                      return c.response.success(Deleted{p->id}).revalidate({"posts.list", instance});
-                    });
+          .mutation("remove", igniter::DELETE, "/:id", {auth}, [&db](Ctx& c, Param<"id", std::int64_t> id) {
+            if (post_of(db, id).author_id != c.get<User>().id)
+              throw HttpError(403, "Only the author can delete this post");
+            if (!db.delete_post(id)) throw HttpError(404, "Post not found");
+            // The list, and the open pages of exactly this post (the key the client uses).
+            auto page = igniter::realtime::query_key("posts.getById", {}, {{"id", std::to_string(id)}});
+            return c.response.success(json::fields<"deleted">(*id)).revalidate({"posts.list", page});
+          }));
 
-  auto users_controller =
+  app_.controller(
       igniter::controller("users", "/users")
-          .query("getProfile", "/profile",
-                 ActionOptions{.use = {auth}, .response = igniter::returns<Profile>()},
-                 [](Ctx& c) { return no_store(c.response.success(Profile{c.get<User>()})); })
-          .mutation("updateProfile", igniter::PATCH, "/profile",
-                    ActionOptions{.use = {auth}, .response = igniter::returns<Profile>()},
+          .query("getProfile", "/profile", {auth},
+                 [](Ctx& c) { return no_store(c.response.success(json::fields<"user">(c.get<User>()))); })
+          .mutation("updateProfile", igniter::PATCH, "/profile", {auth},
                     [&db](Ctx& c, const UpdateProfile& body) {
                       auto row = db.rename_user(c.get<User>().id, body.name);
-                      if (!row) return c.response.not_found("User not found");
-                      // Only this user's connections refetch their profile (the seed's scoped example).
-                      return no_store(c.response.success(Profile{to_user(*row)}))
+                      if (!row) throw HttpError(404, "User not found");
+                      // Only this user's tabs refetch their profile (the seed's scoped example).
+                      return no_store(c.response.success(json::fields<"user">(to_user(*row))))
                           .revalidate({"users.getProfile"},
-                                      [](Ctx& ctx) { return std::vector{user_scope(ctx.get<User>().id)}; });
-                    });
+                                      [](Ctx& c) { return std::vector{user_scope(c.get<User>().id)}; });
+                    }));
 
-  auto notifications_controller =
+  app_.controller(
       igniter::controller("notifications", "/notifications")
           .stream("stream", "/stream", {auth},
                   [](Ctx& c) {
@@ -298,37 +249,25 @@ PostsServer::PostsServer(PostsOptions options)
                   })
           .mutation("send", igniter::POST, "/", {auth}, [&db](Ctx& c, const Notify& body) {
             igniter::realtime::PublishOptions target;
-            json::value to = nullptr;
-            if (body.to) {
-              auto recipient = db.user_by_username(*body.to);
-              if (!recipient) return c.response.not_found("No user named " + *body.to);
-              target.scopes = {user_scope(recipient->id)};
-              to = json::value(recipient->username);
-            }
+            auto recipient = body.to ? db.user_by_username(*body.to) : std::nullopt;
+            if (body.to && !recipient) throw HttpError(404, "No user named " + *body.to);
+            if (recipient) target.scopes = {user_scope(recipient->id)};
             json::object message{{"kind", "notification"},
                                  {"text", body.text},
                                  {"from", c.get<User>().username},
-                                 {"to", to},
-                                 {"sentAt", now_iso()}};
+                                 {"to", recipient ? json::value(recipient->username) : nullptr},
+                                 {"sentAt", igniter::iso_timestamp()}};
             auto id = c.realtime().publish("notifications.stream", message, std::move(target));
             message["eventId"] = igniter::realtime::to_string(id);
             return c.response.created(std::move(message));
-          });
-
-  app_.controller(auth_controller)
-      .controller(posts_controller)
-      .controller(users_controller)
-      .controller(notifications_controller);
+          }));
 
   // Scopes come from the session only; whatever a page asks for can narrow them, never widen them.
   app_.realtime().scopes([&db](Ctx& c) {
-    std::vector<std::string> scopes;
-    if (auto session = db.session_by_token(session_token(c))) {
-      scopes.push_back(user_scope(session->user.id));
-      scopes.push_back("role:" + session->user.role);
-      scopes.push_back(session_scope(session->id));
-    }
-    return scopes;
+    auto session = db.session_by_token(session_token(c));
+    if (!session) return std::vector<std::string>{};
+    return std::vector{user_scope(session->user.id), "role:" + session->user.role,
+                       session_scope(session->id)};
   });
 
   sweeper_ = std::jthread([this, interval = options.session_sweep_interval](std::stop_token stop) {

@@ -4,6 +4,7 @@
 #include "igniter/client/client.hpp"
 #include "igniter/json/decode.hpp"
 #include "igniter/json/encode.hpp"
+#include "igniter/json/fields.hpp"
 #include "igniter/json/json.hpp"
 #include "igniter/json/schema.hpp"
 #include "igniter/realtime/event.hpp"

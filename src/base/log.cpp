@@ -34,19 +34,26 @@ std::string_view level_name(LogLevel level) {
 }
 
 void write_stderr(LogLevel level, std::string_view line) {
-  auto now = std::chrono::system_clock::now();
-  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::fprintf(stderr, "%s.%03dZ %-5.*s %.*s\n", stamp, static_cast<int>(millis),
-               static_cast<int>(level_name(level).size()), level_name(level).data(),
-               static_cast<int>(line.size()), line.data());
+  auto stamp = iso_timestamp();
+  std::fprintf(stderr, "%s %-5.*s %.*s\n", stamp.c_str(), static_cast<int>(level_name(level).size()),
+               level_name(level).data(), static_cast<int>(line.size()), line.data());
 }
 
 }  // namespace
+
+std::string iso_timestamp(std::chrono::system_clock::time_point when) {
+  auto millis = std::chrono::floor<std::chrono::milliseconds>(when);
+  std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(millis));
+  auto ms = (millis.time_since_epoch() % std::chrono::seconds(1)).count();
+  if (ms < 0) ms += 1000;  // before 1970: floor already moved the seconds back
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char stamp[40];
+  auto n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(stamp + n, sizeof stamp - n, ".%03dZ", static_cast<int>(ms));
+  return stamp;
+}
 
 Logger::Logger(LogLevel level, Sink sink)
     : level_(level), sink_(sink ? std::move(sink) : Sink(write_stderr)) {}

@@ -35,6 +35,14 @@ std::optional<BodyProblem> parse_body(const Request& request, json::value& out) 
   return std::nullopt;
 }
 
+void add_param_schema(json::value& params, std::string_view name, json::value schema) {
+  if (params.is_null())
+    params = json::object{{"type", "object"}, {"properties", json::object()}, {"required", json::array()}};
+  auto& object = params.as_object();
+  object["properties"].as_object()[name] = std::move(schema);
+  object["required"].as_array().emplace_back(name);
+}
+
 Response validation_error(const std::vector<std::pair<std::string_view, json::Issue>>& issues) {
   json::array details;
   for (const auto& [where, issue] : issues) {

@@ -1,6 +1,7 @@
 #pragma once
 /// A small leveled logger. Each App owns one; nothing here is global.
 
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -9,6 +10,10 @@
 namespace igniter {
 
 enum class LogLevel { debug, info, warn, error, off };
+
+/// `when` in ISO 8601, UTC, to the millisecond: "2026-12-03T06:53:36.123Z", as log lines are stamped and
+/// as JavaScript's `new Date().toISOString()` writes it.
+std::string iso_timestamp(std::chrono::system_clock::time_point when = std::chrono::system_clock::now());
 
 /// Parses "debug", "info", "warn", "error" or "off"; anything else gives `fallback`.
 LogLevel parse_log_level(std::string_view text, LogLevel fallback = LogLevel::info);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,14 +22,15 @@ struct ActionOptions {
   std::size_t max_body_bytes = 0;  ///< Body size limit; 0 = the app's (AppOptions::max_body_bytes).
   bool run_on_io_thread = false;   ///< Run on the I/O thread (only for handlers that never block).
   std::string description;         ///< Shown in the app's schema.
-  /// JSON Schema of the answer's `data` for a handler that returns `Response`: `igniter::returns<T>()`.
-  /// Null = not said. A handler that returns a value has it from its return type (setting it too throws).
+  /// JSON Schema of the answer's `data` for a handler that returns an untyped `Response`:
+  /// `igniter::returns<T>()`. Null = not said. A handler that returns a value or a TypedResponse<T>
+  /// (`c.response.success(post)`) has it from its return type; setting another one throws.
   json::value response = nullptr;
 };
 
 /// The JSON Schema of T as encoded (json::encoded_schema), for ActionOptions::response: declares what a
-/// handler returning `Response` answers on success, so the app's schema (and clients generated from it)
-/// type the answer.
+/// handler returning an untyped `Response` (one built from a json::value) answers on success, so the
+/// app's schema (and clients generated from it) type the answer.
 template <class T>
 json::value returns() {
   return json::encoded_schema<T>();
@@ -51,10 +53,12 @@ struct Action {
 
 /// A named group of actions under a path. Build it with igniter::controller(...) and chained calls, then
 /// hand it to App::controller(). Handlers are `R(igniter::Ctx&, inputs...)` where inputs are `Query<T>`,
-/// `Params<T>`, `Body<T>` or a described struct (the body), and R is `Response` or a value
-/// json::encode knows, answered as `c.response.success(value)` and described in the app's schema; wrong
-/// signatures fail to compile. Throws std::invalid_argument when a handler returning a value also has
-/// ActionOptions::response.
+/// `Params<T>`, `Param<"name", T>`, `Body<T>` or a described struct (the body), and R is `Response`, a
+/// `TypedResponse<T>` (what `c.response.success(value)` gives for a struct, vector, optional or map), or a
+/// value json::encode knows, answered as `c.response.success(value)`; the last two are described in the
+/// app's schema. Wrong signatures fail to compile. Throws std::invalid_argument when a handler with a
+/// typed answer also has another ActionOptions::response, or reads a `Param<"name">` its path has no
+/// `:name` for.
 class Controller {
  public:
   Controller(std::string name, std::string path) : name_(std::move(name)), path_(std::move(path)) {}
@@ -125,19 +129,35 @@ class Controller {
     action.stream = stream;
     action.options = std::move(options);
     action.schemas = detail::Handler<F>::schemas();
+    for (auto param : detail::Handler<F>::param_names())
+      if (!has_segment(action.path, param))
+        throw std::invalid_argument(action.key + ": the handler reads path parameter '" + std::string(param) +
+                                    "' but the path " + action.path + " has no ':" + std::string(param) +
+                                    "'");
     if constexpr (detail::Handler<F>::returns_response) {
       action.response = action.options.response;
     } else {
-      if (!action.options.response.is_null())
+      action.response = detail::Handler<F>::response_schema();
+      // A TypedResponse handler written before answers were deduced may still declare the same type.
+      bool same = detail::Handler<F>::returns_typed_response && action.options.response == action.response;
+      if (!action.options.response.is_null() && !same)
         throw std::invalid_argument(
             action.key +
-            ": ActionOptions::response is for handlers that return igniter::Response; "
-            "this handler's return type already describes its answer");
-      action.response = detail::Handler<F>::response_schema();
+            ": ActionOptions::response is for handlers that return an untyped igniter::Response; "
+            "this handler's return type already describes its answer (leave `response` out)");
     }
     action.invoke = detail::Handler<F>::wrap(std::move(handler));
     actions_.push_back(std::move(action));
     return *this;
+  }
+
+  // Whether `path` has the segment `:name`.
+  static bool has_segment(std::string_view path, std::string_view name) {
+    for (std::size_t at = path.find(':'); at != std::string_view::npos; at = path.find(':', at + 1)) {
+      auto end = path.find('/', at);
+      if (path.substr(at + 1, end == std::string_view::npos ? end : end - at - 1) == name) return true;
+    }
+    return false;
   }
 
   std::string name_;

@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -95,27 +97,89 @@ class Response {
 /// Igniter's error code for an HTTP status ("ERR_NOT_FOUND" for 404, ...).
 std::string_view error_code_for(unsigned status) noexcept;
 
+/// A Response whose success data is a T: what `c.response.success(value)` gives when T is a described
+/// struct, json::Fields, a vector, an optional or a string map. A handler returning it has its answer typed
+/// in the app's schema without restating T, and chaining (status, headers, cookies, revalidation) keeps the
+/// type: `return c.response.created(post).revalidate({"posts.list"});`. Error responses convert to it, so a
+/// handler declared `-> TypedResponse<Post>` may also `return c.response.not_found();`.
+template <class T>
+class TypedResponse : public Response {
+ public:
+  using data_type = T;  ///< What the success data is.
+
+  TypedResponse(Response response) : Response(std::move(response)) {}
+
+  TypedResponse& set_status(unsigned status) & noexcept { return self(Response::set_status(status)); }
+  TypedResponse&& set_status(unsigned status) && noexcept { return moved(Response::set_status(status)); }
+  TypedResponse& header(std::string name, std::string value) & {
+    return self(Response::header(std::move(name), std::move(value)));
+  }
+  TypedResponse&& header(std::string name, std::string value) && {
+    return moved(Response::header(std::move(name), std::move(value)));
+  }
+  TypedResponse& cookie(std::string_view name, std::string_view value, const CookieOptions& options = {}) & {
+    return self(Response::cookie(name, value, options));
+  }
+  TypedResponse&& cookie(std::string_view name, std::string_view value,
+                         const CookieOptions& options = {}) && {
+    return moved(Response::cookie(name, value, options));
+  }
+  TypedResponse& clear_cookie(std::string_view name, CookieOptions options = {}) & {
+    return self(Response::clear_cookie(name, std::move(options)));
+  }
+  TypedResponse&& clear_cookie(std::string_view name, CookieOptions options = {}) && {
+    return moved(Response::clear_cookie(name, std::move(options)));
+  }
+  TypedResponse& revalidate(std::vector<std::string> keys) & {
+    return self(Response::revalidate(std::move(keys)));
+  }
+  TypedResponse&& revalidate(std::vector<std::string> keys) && {
+    return moved(Response::revalidate(std::move(keys)));
+  }
+  TypedResponse& revalidate(std::vector<std::string> keys, ScopesFn scopes) & {
+    return self(Response::revalidate(std::move(keys), std::move(scopes)));
+  }
+  TypedResponse&& revalidate(std::vector<std::string> keys, ScopesFn scopes) && {
+    return moved(Response::revalidate(std::move(keys), std::move(scopes)));
+  }
+
+ private:
+  TypedResponse& self(Response&) noexcept { return *this; }
+  TypedResponse&& moved(Response&) noexcept { return std::move(*this); }
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_typed_answer_v =
+    json::detail::DescribedStruct<T> || json::detail::FieldsObject<T> || json::detail::Vector<T> ||
+    json::detail::Optional<T> || json::detail::StringMap<T>;
+/// TypedResponse<T> for data whose type says something (structs, vectors, optionals, maps); Response for
+/// scalars and JSON values, whose schema would not.
+template <class T>
+using answer_t = std::conditional_t<is_typed_answer_v<T>, TypedResponse<T>, Response>;
+}  // namespace detail
+
 /// Builds responses in Igniter's envelope; handlers reach it as `c.response`.
 class ResponseBuilder {
  public:
-  /// 200 with `data`.
+  /// 200 with `data`; typed (TypedResponse<T>) when T is a described struct, vector, optional or map.
   template <class T>
-  Response success(const T& data) const {
+  detail::answer_t<T> success(const T& data) const {
     return data_response(200, data);
   }
-  /// 201 with `data`.
+  /// 201 with `data`; typed as success() is.
   template <class T>
-  Response created(const T& data) const {
+  detail::answer_t<T> created(const T& data) const {
     return data_response(201, data);
   }
-  /// 200 with `data` (Igniter's `json`).
+  /// 200 with `data` (Igniter's `json`); typed as success() is.
   template <class T>
-  Response json(const T& data) const {
+  detail::answer_t<T> json(const T& data) const {
     return data_response(200, data);
   }
-  /// Any status with `data` in the success envelope.
+  /// Any status with `data` in the success envelope; typed as success() is.
   template <class T>
-  Response status(unsigned status, const T& data) const {
+  detail::answer_t<T> status(unsigned status, const T& data) const {
     return data_response(status, data);
   }
   /// 204, no body.

@@ -98,7 +98,7 @@ class ClientTestServer {
                                  return c.response.success(PostList{posts_});
                                })
                         .query("getById", "/:id",
-                               [this](Ctx& c, const Params<IdParams>& p) {
+                               [this](Ctx& c, const Params<IdParams>& p) -> Response {
                                  std::lock_guard lock(mutex_);
                                  for (const auto& post : posts_)
                                    if (post.id == p->id) return c.response.success(post);

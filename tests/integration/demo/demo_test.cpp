@@ -304,7 +304,7 @@ TEST_F(DemoTest, SchemaTypesTheAnswersTheHandlersDeclare) {
   EXPECT_EQ(str(post.at("properties").at("title").at("type")), "string");
   EXPECT_EQ(str(post.at("properties").at("author").at("properties").at("username").at("type")), "string");
   EXPECT_EQ(answer("posts", "getById"), post);
-  EXPECT_EQ(answer("posts", "create"), post);  // a Response handler, declared with igniter::returns<Post>()
+  EXPECT_EQ(answer("posts", "create"), post);  // c.response.created(post): a TypedResponse<Post>
   EXPECT_EQ(
       str(answer("users", "getProfile").at("properties").at("user").at("properties").at("role").at("type")),
       "string");

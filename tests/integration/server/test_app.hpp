@@ -94,7 +94,7 @@ class TestServer {
                                                                         {"q", json::encode(q->q)}});
                                })
                         .query("getById", "/:id",
-                               [this](Ctx& c, const Params<IdParams>& p) {
+                               [this](Ctx& c, const Params<IdParams>& p) -> Response {
                                  std::lock_guard lock(mutex_);
                                  auto it = posts_.find(p->id);
                                  if (it == posts_.end()) return c.response.not_found("Post not found");

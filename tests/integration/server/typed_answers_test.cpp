@@ -71,7 +71,7 @@ class NotesServer {
                      if (it == notes_.end()) throw HttpError(404, "Note not found");
                      return it->second;
                    })
-            // A Response handler that declares its answer, so it can still set its status and revalidate.
+            // A typed response that also declares its answer (as before answers were deduced): accepted.
             .mutation("create", POST, "/", ActionOptions{.response = returns<Note>()},
                       [this](Ctx& c, const NewNote& body) {
                         std::lock_guard lock(mutex_);

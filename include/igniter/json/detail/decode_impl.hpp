@@ -147,6 +147,25 @@ void decode_into(const value& v, T& out, Context& ctx) {
     }
   } else if constexpr (DescribedStruct<T>) {
     if (const object* in = read_object(v, ctx)) decode_object(*in, out, ctx);
+  } else if constexpr (FieldsObject<T>) {
+    const object* in = read_object(v, ctx);
+    if (!in) return;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (([&] {
+         using M = std::tuple_element_t<I, decltype(T::values)>;
+         ctx.push(T::names::at[I]);
+         const value* field = in->if_contains(T::names::at[I]);
+         if (field && ctx.text() && !String<M> && field->is_string() && field->get_string().empty())
+           field = nullptr;
+         if (field)
+           decode_into(*field, std::get<I>(out.values), ctx);
+         else if (!absent_is_fine<M>)
+           ctx.report(required_issue(expected_name<M>()));
+         ctx.pop();
+       }()),
+       ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(T::values)>>{});
   } else if constexpr (std::is_same_v<T, value>) {
     out = v;
   } else if constexpr (std::is_same_v<T, object>) {

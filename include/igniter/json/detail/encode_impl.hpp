@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include <boost/mp11/algorithm.hpp>
 
@@ -44,6 +46,14 @@ value encode_value(const T& in) {
     out.reserve(member_count<T>);
     boost::mp11::mp_for_each<members_of<T>>(
         [&](auto d) { out.emplace(d.name, encode_value(in.*d.pointer)); });
+    return out;
+  } else if constexpr (FieldsObject<T>) {
+    object out;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      out.reserve(sizeof...(I));
+      (out.emplace(T::names::at[I], encode_value(std::get<I>(in.values))), ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(in.values)>>{});
     return out;
   } else if constexpr (JsonValue<T>) {
     return value(in);

@@ -6,7 +6,9 @@
 #include <limits>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include <boost/mp11/algorithm.hpp>
 
@@ -83,6 +85,22 @@ object schema_object(std::size_t depth) {
       if (!Optional<M> && !std::is_same_v<M, value> && !entry.constraints.optional)
         required.emplace_back(entry.name);
     });
+    return object{
+        {"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+  } else if constexpr (FieldsObject<T>) {
+    if (depth >= kMaxSchemaDepth)
+      throw std::invalid_argument("igniter::json::schema: structs nested too deep (is the type recursive?)");
+    object properties;
+    array required;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (([&] {
+         using M = std::tuple_element_t<I, decltype(T::values)>;
+         properties.emplace(T::names::at[I], schema_object<M>(depth + 1));
+         if (!Optional<M> && !std::is_same_v<M, value>) required.emplace_back(T::names::at[I]);
+       }()),
+       ...);
+    }
+    (std::make_index_sequence<std::tuple_size_v<decltype(T::values)>>{});
     return object{
         {"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
   } else if constexpr (std::is_same_v<T, value>) {

@@ -17,6 +17,7 @@
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
 
+#include "igniter/json/fields.hpp"
 #include "igniter/json/value.hpp"
 
 namespace igniter::json::detail {
@@ -84,12 +85,16 @@ template <class T>
 concept DescribedStruct = std::is_class_v<T> && boost::describe::has_describe_members<T>::value;
 
 template <class T>
+concept FieldsObject = is_fields<T>::value;
+
+template <class T>
 concept JsonValue = std::is_same_v<T, value> || std::is_same_v<T, object> || std::is_same_v<T, array>;
 
 /// Whether decode/encode/schema know T itself (members and elements are checked when reached).
 template <class T>
-inline constexpr bool is_codable_v = Boolean<T> || Number<T> || String<T> || Optional<T> || Vector<T> ||
-                                     StringMap<T> || DescribedEnum<T> || DescribedStruct<T> || JsonValue<T>;
+inline constexpr bool is_codable_v =
+    Boolean<T> || Number<T> || String<T> || Optional<T> || Vector<T> || StringMap<T> || DescribedEnum<T> ||
+    DescribedStruct<T> || FieldsObject<T> || JsonValue<T>;
 
 /// Fails the build, with one readable message, when T is not something the json module knows.
 template <class T>
@@ -97,8 +102,9 @@ constexpr void require_codable() {
   static_assert(is_codable_v<T>,
                 "igniter::json: unsupported type. Use bool, an integer or floating-point type, std::string, "
                 "std::optional<U>, std::vector<U>, std::map/std::unordered_map<std::string, U>, "
-                "json::value/object/array, an enum described with BOOST_DESCRIBE_ENUM, or a struct described "
-                "with BOOST_DESCRIBE_STRUCT (see the 'required from' notes for where the type comes from).");
+                "json::value/object/array, an enum described with BOOST_DESCRIBE_ENUM, a struct described "
+                "with BOOST_DESCRIBE_STRUCT or json::Fields (see the 'required from' notes for where the "
+                "type comes from).");
 }
 
 /// The public data members of a described struct, including described bases', in declaration order.

@@ -33,7 +33,7 @@ struct callable<R (*)(A...)> {
   using args = std::tuple<A...>;
 };
 
-enum class InputKind { query, params, body };
+enum class InputKind { query, params, param, body };
 
 template <class A>
 struct input_of {
@@ -49,6 +49,12 @@ template <class T>
 struct input_of<Params<T>> {
   using type = T;
   static constexpr InputKind kind = InputKind::params;
+};
+template <FixedString Name, class T>
+struct input_of<Param<Name, T>> {
+  using type = T;
+  static constexpr InputKind kind = InputKind::param;
+  static constexpr std::string_view name = Param<Name, T>::name;
 };
 template <class T>
 struct input_of<Body<T>> {
@@ -75,6 +81,19 @@ struct InputSchemas {
   json::value body = nullptr, query = nullptr, params = nullptr;
 };
 
+/// Adds the path parameter `name` with schema `schema` to `params` (an object schema, made when null).
+void add_param_schema(json::value& params, std::string_view name, json::value schema);
+
+template <class R>
+struct typed_response_of {
+  static constexpr bool value = false;
+};
+template <class T>
+struct typed_response_of<TypedResponse<T>> {
+  static constexpr bool value = true;
+  using type = T;
+};
+
 template <class F>
 struct Handler {
   using traits = callable<F>;
@@ -83,12 +102,14 @@ struct Handler {
 
   static_assert(arity >= 1 && std::is_same_v<std::tuple_element_t<0, args>, Ctx&>,
                 "a handler's first parameter must be `igniter::Ctx&`");
-  /// What the handler returns: a Response, or a value answered as `c.response.success(value)`.
+  /// What the handler returns: a Response, a TypedResponse<T> (`c.response.success(post)`: a Response
+  /// whose data type is known), or a value answered as `c.response.success(value)`.
   using result = std::remove_cvref_t<typename traits::result>;
   static constexpr bool returns_response = std::is_same_v<result, Response>;
+  static constexpr bool returns_typed_response = typed_response_of<result>::value;
   static_assert(!std::is_same_v<result, std::optional<Response>>,
                 "a handler returns igniter::Response, not std::optional<Response> (that is a procedure's)");
-  static_assert(returns_response || json::detail::is_codable_v<result>,
+  static_assert(returns_response || returns_typed_response || json::detail::is_codable_v<result>,
                 "a handler returns igniter::Response (e.g. `return c.response.success(data);`) or a value "
                 "igniter::json::encode knows (a described struct, std::vector, std::optional, json::value, "
                 "...), which is answered as `c.response.success(value)`");
@@ -115,12 +136,22 @@ struct Handler {
     return out;
   }
 
-  /// The JSON Schema of the answer's data when the handler returns a value; null when it returns Response.
+  /// The JSON Schema of the answer's data when the handler returns a value or a TypedResponse; null when
+  /// it returns Response.
   static json::value response_schema() {
-    if constexpr (!returns_response && json::detail::is_codable_v<result>)
+    if constexpr (returns_typed_response)
+      return json::encoded_schema<typename typed_response_of<result>::type>();
+    else if constexpr (!returns_response && json::detail::is_codable_v<result>)
       return json::encoded_schema<result>();
     else
       return nullptr;
+  }
+
+  /// The names of the path parameters read one by one (`Param<"id", T>`), to check against the path.
+  static std::vector<std::string_view> param_names() {
+    std::vector<std::string_view> out;
+    names(out, std::make_index_sequence<arity - 1>{});
+    return out;
   }
 
   static std::function<Response(Ctx&)> wrap(F fn) {
@@ -139,7 +170,17 @@ struct Handler {
     auto schema = json::schema<typename In::type>();
     if constexpr (In::kind == InputKind::query) out.query = std::move(schema);
     if constexpr (In::kind == InputKind::params) out.params = std::move(schema);
+    if constexpr (In::kind == InputKind::param) add_param_schema(out.params, In::name, std::move(schema));
     if constexpr (In::kind == InputKind::body) out.body = std::move(schema);
+  }
+
+  template <std::size_t... I>
+  static void names(std::vector<std::string_view>& out, std::index_sequence<I...>) {
+    (name_one<input_t<std::tuple_element_t<I + 1, args>>>(out), ...);
+  }
+  template <class In>
+  static void name_one(std::vector<std::string_view>& out) {
+    if constexpr (In::kind == InputKind::param) out.push_back(In::name);
   }
 
   template <std::size_t... I>
@@ -153,7 +194,7 @@ struct Handler {
     std::tuple<std::optional<typename input_t<std::tuple_element_t<I + 1, args>>::type>...> decoded;
     (decode_one<input_t<std::tuple_element_t<I + 1, args>>>(c, body, std::get<I>(decoded), issues), ...);
     if (!issues.empty()) return validation_error(issues);
-    if constexpr (returns_response)
+    if constexpr (returns_response || returns_typed_response)
       return fn(c, make_arg<std::tuple_element_t<I + 1, args>>(std::move(*std::get<I>(decoded)))...);
     else if constexpr (json::detail::is_codable_v<result>)
       return c.response.success(
@@ -170,13 +211,19 @@ struct Handler {
         return json::decode<T>(json::value(c.request.query_object()), json::Mode::text);
       else if constexpr (In::kind == InputKind::params)
         return json::decode<T>(json::value(c.request.params_object()), json::Mode::text);
+      else if constexpr (In::kind == InputKind::param)
+        return json::decode<T>(json::value(c.request.param(In::name)), json::Mode::text);
       else
         return json::decode<T>(body);
     }();
-    constexpr std::string_view where = In::kind == InputKind::query    ? "query"
-                                       : In::kind == InputKind::params ? "params"
-                                                                       : "body";
-    for (auto& issue : result.issues) issues.emplace_back(where, std::move(issue));
+    constexpr std::string_view where = In::kind == InputKind::query  ? "query"
+                                       : In::kind == InputKind::body ? "body"
+                                                                     : "params";
+    for (auto& issue : result.issues) {
+      if constexpr (In::kind == InputKind::param)
+        issue.path.insert(issue.path.begin(), std::string(In::name));
+      issues.emplace_back(where, std::move(issue));
+    }
     out = std::move(result.value);
   }
 
