@@ -204,24 +204,28 @@ PostsServer::PostsServer(PostsOptions options)
     return std::nullopt;
   });
 
+  // Served over HTTPS (AppOptions::tls): the session cookie is never sent over plain HTTP.
+  bool secure = app_.options().tls.enabled();
   auto auth_controller =
       igniter::controller("auth", "/auth")
           // Handlers that set cookies return a Response and declare what its data is.
           .mutation("login", igniter::POST, "/login", ActionOptions{.response = igniter::returns<Session>()},
-                    [&db, session_ttl = options.session_ttl](Ctx& c, const Login& body) {
+                    [&db, session_ttl = options.session_ttl, secure](Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
                       return no_store(c.response.success(Session{to_user(user), token}))
                           .cookie(kSessionCookie, token,
-                                  {.max_age = std::chrono::duration_cast<std::chrono::seconds>(session_ttl)});
+                                  {.max_age = std::chrono::duration_cast<std::chrono::seconds>(session_ttl),
+                                   .secure = secure});
                     })
           .mutation("logout", igniter::POST, "/logout",
-                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [this, &db](Ctx& c) {
+                    ActionOptions{.response = igniter::returns<LoggedOut>()}, [this, &db, secure](Ctx& c) {
                       // The token is worthless first, then its open streams close: each reconnects and
                       // is granted scopes from what it sends now (nothing, once the cookie is cleared).
                       auto session = db.delete_session(session_token(c));
                       if (session) revoke_session(*session);
-                      return c.response.success(LoggedOut{session.has_value()}).clear_cookie(kSessionCookie);
+                      return c.response.success(LoggedOut{session.has_value()})
+                          .clear_cookie(kSessionCookie, {.secure = secure});
                     });
 
   auto posts_controller =

@@ -400,6 +400,10 @@ void HttpSession::respond(Response response, bool keep_alive) {
   if (message.find("X-Content-Type-Options") == message.end())
     message.set("X-Content-Type-Options", "nosniff");
   message.set("X-Request-Id", request_id_);
+  if (auto hsts = app_.options.tls.hsts_max_age;
+      hsts.count() > 0 && stream_.is_tls() &&
+      message.find(http::field::strict_transport_security) == message.end())
+    message.set(http::field::strict_transport_security, "max-age=" + std::to_string(hsts.count()));
   message.keep_alive(keep_alive);
   message.body() = std::move(response).body();
   // JSON is declared UTF-8: bytes that are not (a path or a header echoed in a message) become U+FFFD.
