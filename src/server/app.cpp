@@ -167,7 +167,14 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
       return ResponseBuilder{}
           .unauthorized("Metrics require a bearer token")
           .header("WWW-Authenticate", "Bearer");
-    return Response(200, hub->prometheus_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    auto text = hub->prometheus_metrics();
+    if (options.tls.enabled())
+      text +=
+          "# HELP igniter_tls_handshake_failures_total TLS handshakes that failed or timed out.\n"
+          "# TYPE igniter_tls_handshake_failures_total counter\n"
+          "igniter_tls_handshake_failures_total " +
+          std::to_string(tls_handshake_failures.load(std::memory_order_relaxed)) + "\n";
+    return Response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {
     json::object envelope{{"data", describe()}, {"error", nullptr}};
@@ -432,18 +439,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     stopped = false;
   }
   draining = false;
-  unsigned io_threads =
-      options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
-  if (options.worker_threads) workers.emplace(options.worker_threads);
-  auto descriptors = raise_descriptor_limit();
-  std::size_t affordable = descriptors ? descriptors - descriptor_reserve(descriptors) : 10000;
-  connection_limit = options.max_connections ? options.max_connections : affordable;
-  if (options.max_connections > affordable)
-    logger.warn("max_connections (" + std::to_string(options.max_connections) +
-                ") is more than RLIMIT_NOFILE (" + std::to_string(descriptors) + ") affords; past about " +
-                std::to_string(affordable) +
-                " connections, new ones are answered 503 for want of descriptors");
-
+  // Misconfiguration fails here, before any thread or socket exists.
   if (options.tls.enabled()) {
     auto loaded = server::make_server_tls_context(options.tls);
     if (!loaded.context) {
@@ -455,6 +451,18 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     std::lock_guard lock(tls_mutex);
     tls_context = std::move(loaded.context);
   }
+
+  unsigned io_threads =
+      options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  if (options.worker_threads) workers.emplace(options.worker_threads);
+  auto descriptors = raise_descriptor_limit();
+  std::size_t affordable = descriptors ? descriptors - descriptor_reserve(descriptors) : 10000;
+  connection_limit = options.max_connections ? options.max_connections : affordable;
+  if (options.max_connections > affordable)
+    logger.warn("max_connections (" + std::to_string(options.max_connections) +
+                ") is more than RLIMIT_NOFILE (" + std::to_string(descriptors) + ") affords; past about " +
+                std::to_string(affordable) +
+                " connections, new ones are answered 503 for want of descriptors");
 
   auto address = asio::ip::make_address(host);
   shards.clear();

@@ -33,10 +33,12 @@ struct TlsOptions {
   std::filesystem::path private_key_file;        ///< PEM: the certificate's private key (unencrypted).
   std::optional<std::uint16_t> redirect_port;    ///< When set, a plain HTTP listener on this port (0 = a
                                                  ///< free one) answers every request 308 to https.
-  std::chrono::milliseconds handshake_timeout{
-      0};  ///< Time to complete the TLS handshake; 0 = header_timeout.
+  /// Time to complete the TLS handshake; 0 = header_timeout.
+  std::chrono::milliseconds handshake_timeout{0};
+  /// When nonzero, every HTTPS answer carries `Strict-Transport-Security: max-age=<it>`.
+  std::chrono::seconds hsts_max_age{0};
 
-  /// True when TLS is configured (both files set).
+  /// True when TLS is asked for (either file set; both are then required, else start() throws).
   bool enabled() const noexcept { return !certificate_chain_file.empty() || !private_key_file.empty(); }
 };
 

@@ -257,7 +257,7 @@ TEST(Https, AnswersCarryHstsWhenConfigured) {
   ServerFiles files("a");
   ClientTestServer server(tls_options(files, {.hsts_max_age = std::chrono::seconds(600)}));
   auto head = curl("-D - -o /dev/null " + https_url(server.port(), "/api/v1/posts/"));
-  EXPECT_NE(head.find("strict-transport-security: max-age=600"), std::string::npos) << head;
+  EXPECT_NE(head.find("Strict-Transport-Security: max-age=600"), std::string::npos) << head;
 }
 
 // --- protocol and hostile clients -------------------------------------------------------------------
@@ -291,6 +291,9 @@ TEST(Https, PlainHttpOnTheTlsPortIsClosedWithoutAnAnswerAndTheServerGoesOn) {
   EXPECT_LT(plain.elapsed, 2s);
   EXPECT_EQ(plain.received.rfind("HTTP/", 0), std::string::npos) << plain.received;
   EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' " + https_url(server.port(), "/api/v1/posts/")), "200");
+  // Counted (and logged at most once per interval), not an error line per connection.
+  auto metrics = curl(https_url(server.port(), "/metrics"));
+  EXPECT_NE(metrics.find("igniter_tls_handshake_failures_total 1\n"), std::string::npos) << metrics;
 }
 
 TEST(Https, AClientThatNeverShakesHandsIsClosedAfterTheHandshakeTimeout) {
