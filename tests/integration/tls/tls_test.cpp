@@ -306,6 +306,50 @@ TEST(Https, AClientThatNeverShakesHandsIsClosedAfterTheHandshakeTimeout) {
   EXPECT_TRUE(silent.received.empty());
 }
 
+TEST(Https, AStalledTlsStreamIsCutAtItsBoundWhileAnotherReceivesEverything) {
+  ServerFiles files("a");
+  auto options = tls_options(files);
+  options.realtime.max_pending_bytes = 64 * 1024;
+  options.realtime.history_max_events = 16;
+  ClientTestServer server(options);
+
+  // The stalled client: a small receive buffer, the stream's head and `connected` read, then nothing.
+  asio::io_context io;
+  ssl::context context(ssl::context::tls_client);
+  ssl::stream<tcp::socket> stalled(io, context);
+  stalled.next_layer().open(tcp::v4());
+  stalled.next_layer().set_option(asio::socket_base::receive_buffer_size(4096));
+  stalled.next_layer().connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  stalled.handshake(ssl::stream_base::client);
+  std::string head = "GET /api/v1/sse/events?channels=bulk HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  asio::write(stalled, asio::buffer(head));
+  std::string seen;
+  char buffer[4096];
+  while (seen.find("event: connected") == std::string::npos)
+    seen.append(buffer, stalled.read_some(asio::buffer(buffer)));
+
+  client::Client api(https_url(server.port()), {.tls_ca_file = ca_file()});
+  Recorder recorder;
+  auto subscription = api.subscribe(recorder.options({"bulk"}));
+  ASSERT_TRUE(recorder.wait_connected(1));
+
+  // 400 events of 16 KiB (6.4 MB): more than the stalled client's socket buffers and its bound hold.
+  constexpr int kEvents = 400;
+  const std::string pad(16 * 1024, 'b');
+  for (int n = 1; n <= kEvents; ++n) {
+    server.app().realtime().publish("bulk", json::object{{"n", n}, {"pad", pad}});
+    if (n % 50 == 0) std::this_thread::sleep_for(10ms);  // let the pass write between bursts
+  }
+  ASSERT_TRUE(recorder.wait_events(kEvents));
+  auto events = recorder.events();
+  for (int n = 1; n <= kEvents; ++n) ASSERT_EQ(events[n - 1].data.at("n").as_int64(), n);
+  auto deadline = Clock::now() + 5s;
+  while (server.app().realtime().stats().slow_client_disconnects == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server.app().realtime().stats().slow_client_disconnects, 1u);
+  EXPECT_EQ(server.app().realtime().stats().connections, 1u);  // only the reading client's stream
+}
+
 // --- reload --------------------------------------------------------------------------------------------
 
 TEST(Https, ReloadKeepsAnOpenStreamAndNewConnectionsSeeTheNewCertificate) {
