@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
 
   igniter::AppOptions options{.io_threads = 1, .worker_threads = 4, .log_level = igniter::LogLevel::warn};
   // HTTPS when both are set (the conformance variant over TLS).
-  if (const char *cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key)
+  if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key)
     options.tls = {.certificate_chain_file = cert, .private_key_file = key};
   igniter::App app(std::move(options));
   app.controller(posts).controller(users).controller(notifications).controller(state);
