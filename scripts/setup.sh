@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what igniter-cpp needs on Debian 12, and nothing when it is all there already.
 # Usage: scripts/setup.sh [build|test|fuzz]   (default: build)
-#   build  compilers, CMake, Boost 1.81, GoogleTest, hiredis, SQLite (and the demo page's npm packages)
+#   build  compilers, CMake, Boost 1.81, GoogleTest, hiredis, SQLite, OpenSSL (and the demo page's npm packages)
 #   test   also redis-server, Debian's chromium, the npm packages of the JS tests, the benchmark peers,
 #          and clang-14 with libFuzzer (the fuzz targets run briefly in `make test`)
 #   fuzz   build's packages and clang-14 with libFuzzer (`make fuzz`)
@@ -12,7 +12,7 @@ mode="${1:-build}"
 
 apt_install_missing setup cmake ninja-build g++ pkg-config ccache \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libsqlite3-dev libssl-dev openssl
 
 # The demo's React page is bundled when Node.js is there; without it the demo serves its plain page.
 if [ "$mode" = build ] && command -v npm >/dev/null 2>&1; then

@@ -96,6 +96,11 @@ int main() {
   options.max_connections = 40000;
   options.log_level = igniter::LogLevel::off;
   options.store = std::move(*store);
+  // HTTPS for the TLS row (bench/tls): both set = the port speaks TLS only.
+  if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key) {
+    options.tls.certificate_chain_file = cert;
+    options.tls.private_key_file = key;
+  }
   igniter::App app(std::move(options));
   app.controller(bench).controller(posts_controller);
   app.listen(static_cast<std::uint16_t>(env_number("PORT", 3000)), "127.0.0.1");  // until SIGINT/SIGTERM

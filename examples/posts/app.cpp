@@ -173,23 +173,25 @@ PostsServer::PostsServer(PostsOptions options)
 
   // Typed answers: `c.response.success(post)` is a TypedResponse<Post>, so status, cookies and revalidation
   // chain on it and the app's schema (and the page's generated client) still knows the answer's type.
+  // Served over HTTPS (AppOptions::tls): the session cookie is never sent over plain HTTP.
+  bool secure = app_.options().tls.enabled();
   app_.controller(
       igniter::controller("auth", "/auth")
           .mutation("login", igniter::POST, "/login",
-                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl)](
+                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl), secure](
                         Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
                       return no_store(c.response.success(json::fields<"user", "token">(to_user(user), token)))
-                          .cookie(kSessionCookie, token, {.max_age = ttl});
+                          .cookie(kSessionCookie, token, {.max_age = ttl, .secure = secure});
                     })
-          .mutation("logout", igniter::POST, "/logout", [this, &db](Ctx& c) {
+          .mutation("logout", igniter::POST, "/logout", [this, &db, secure](Ctx& c) {
             // The token is worthless first, then its open streams close: each reconnects and is granted
             // scopes from what it sends now (nothing, once the cookie is cleared).
             auto session = db.delete_session(session_token(c));
             if (session) revoke_session(*session);
             return c.response.success(json::fields<"loggedOut">(session.has_value()))
-                .clear_cookie(kSessionCookie);
+                .clear_cookie(kSessionCookie, {.secure = secure});
           }));
 
   app_.controller(

@@ -8,11 +8,17 @@
 //   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (none)
 //   API_DOCS_SCRIPT  Redoc's standalone bundle (scripts/setup-api-reference.sh): serves the API reference
 //                    page at /__igniter/docs; unset = no page (the OpenAPI document is served either way)
+//   TLS_CERT_FILE  with TLS_KEY_FILE: serve HTTPS with this PEM certificate chain (docs/tls.md); the
+//   TLS_KEY_FILE   session cookie is then Secure and answers carry Strict-Transport-Security. SIGHUP
+//                  reloads both files (open streams stay open)
+//   TLS_REDIRECT_PORT  with TLS: a plain HTTP port that redirects (308) to https
+//   HSTS_MAX_AGE   with TLS: Strict-Transport-Security max-age in seconds (31536000)
 
 #include <igniter/store/redis_store.hpp>
 #include <igniter/store/store.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -81,13 +87,27 @@ int main() {
       return 2;
     }
 
-    posts::PostsServer server({.data_dir = env("DATA_DIR", "data"),
-                               .public_dir = public_dir(),
-                               .app = app_options(std::move(*store))});
-    std::cout << "Posts demo: open http://" << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port
-              << "/  (data in " << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store "
-              << store_url << "; Ctrl-C stops it)" << std::endl;
-    server.app().listen(static_cast<std::uint16_t>(port), host);  // until SIGINT/SIGTERM, then drains
+    auto app = app_options(std::move(*store));
+    auto cert = env("TLS_CERT_FILE", ""), key = env("TLS_KEY_FILE", "");
+    if (cert.empty() != key.empty()) {
+      std::cerr << "TLS_CERT_FILE and TLS_KEY_FILE go together: set both to serve HTTPS, or neither\n";
+      return 2;
+    }
+    if (!cert.empty()) {
+      app.tls = {.certificate_chain_file = cert,
+                 .private_key_file = key,
+                 .hsts_max_age = std::chrono::seconds(std::stol(env("HSTS_MAX_AGE", "31536000")))};
+      if (auto redirect = env("TLS_REDIRECT_PORT", ""); !redirect.empty())
+        app.tls.redirect_port = static_cast<std::uint16_t>(std::stoul(redirect));
+    }
+    posts::PostsServer server(
+        {.data_dir = env("DATA_DIR", "data"), .public_dir = public_dir(), .app = std::move(app)});
+    std::cout << "Posts demo: open " << (cert.empty() ? "http" : "https") << "://"
+              << (host == "0.0.0.0" ? "127.0.0.1" : host) << ":" << port << "/  (data in "
+              << std::filesystem::absolute(env("DATA_DIR", "data")).string() << ", store " << store_url
+              << "; Ctrl-C stops it)" << std::endl;
+    // Until SIGINT/SIGTERM, then drains; with TLS, SIGHUP calls App::reload_tls().
+    server.app().listen(static_cast<std::uint16_t>(port), host);
     return 0;
   } catch (const std::exception& error) {
     std::cerr << "posts: " << error.what() << "\n";

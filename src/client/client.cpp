@@ -80,6 +80,10 @@ Error transport_error(const error_code& ec, std::string_view what, std::chrono::
     error.ec = errc::invalid_answer;
     error.message =
         std::string(what) + ": the answer is not HTTP/1.1 the client can read (" + ec.message() + ")";
+  } else if (ec.category() == asio::error::get_ssl_category() ||
+             ec.category() == asio::ssl::error::get_stream_category()) {
+    error.ec = errc::tls_failed;
+    error.message = std::string(what) + ": TLS failed: " + ec.message();
   } else {
     error.ec = std::error_code(ec);
     error.message = std::string(what) + ": " + ec.message();
@@ -95,6 +99,24 @@ ClientState::ClientState(std::string_view base_url, ClientOptions options)
                 .max_cookie_bytes = options_.max_cookie_bytes,
                 .max_jar_bytes = options_.max_cookie_jar_bytes}) {
   for (const auto& [name, value] : options_.headers) set_header(name, value);
+  if (url_.tls) tls_context_ = make_tls_context(options_);
+}
+
+std::shared_ptr<asio::ssl::context> make_tls_context(const ClientOptions& options) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  error_code ec;
+  if (!options.tls_ca_file.empty())
+    context->load_verify_file(options.tls_ca_file, ec);
+  else
+    context->set_default_verify_paths(ec);
+  if (ec)
+    throw std::invalid_argument(
+        "igniter::client: cannot load the trusted CAs " +
+        (options.tls_ca_file.empty() ? std::string("of the system") : "from '" + options.tls_ca_file + "'") +
+        ": " + ec.message());
+  context->set_verify_mode(options.tls_verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  return context;
 }
 
 Headers ClientState::headers() const {
@@ -204,7 +226,7 @@ Reply<json::value> ClientState::call_once(Method method, std::string_view path, 
     auto pooled = take_idle();
     bool reused = pooled != nullptr;
     if (!pooled) {
-      pooled = std::make_unique<Pooled>();
+      pooled = std::make_unique<Pooled>(tls_context_);
       if (auto ec = pooled->connection.connect(url_.host, url_.port, options_.connect_timeout))
         return transport_error(ec, "Connecting to " + url_.host_header, options_.connect_timeout);
     }

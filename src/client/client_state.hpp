@@ -39,6 +39,8 @@ class ClientState {
   const std::string& base_url() const noexcept { return base_url_; }
   const BaseUrl& url() const noexcept { return url_; }
   const ClientOptions& options() const noexcept { return options_; }
+  /// The TLS context of an https client (null for http); shared by its connections and subscriptions.
+  const std::shared_ptr<asio::ssl::context>& tls_context() const noexcept { return tls_context_; }
   /// The bounds an answer is read with.
   ResponseLimits response_limits(std::optional<std::uint64_t> max_body_bytes) const noexcept {
     return {.max_header_bytes = options_.max_header_bytes,
@@ -49,8 +51,9 @@ class ClientState {
  private:
   // A connection and the io_context it runs on, idle in the pool or used by one call.
   struct Pooled {
+    explicit Pooled(std::shared_ptr<asio::ssl::context> tls) : connection(io, std::move(tls)) {}
     asio::io_context io{1};
-    Connection connection{io};
+    Connection connection;
   };
   Reply<json::value> call_once(Method method, std::string_view path, const CallOptions& options);
   std::unique_ptr<Pooled> take_idle();
@@ -60,10 +63,15 @@ class ClientState {
   BaseUrl url_;
   ClientOptions options_;
   mutable std::mutex mutex_;
-  Headers headers_;                            // guarded by mutex_
-  CookieJar cookies_;                          // guarded by mutex_
-  std::vector<std::unique_ptr<Pooled>> idle_;  // guarded by mutex_
+  Headers headers_;                                  // guarded by mutex_
+  CookieJar cookies_;                                // guarded by mutex_
+  std::vector<std::unique_ptr<Pooled>> idle_;        // guarded by mutex_
+  std::shared_ptr<asio::ssl::context> tls_context_;  // https only
 };
+
+/// The TLS context of an https client: TLS 1.2+, the system's CAs or options.tls_ca_file, verification as
+/// options.tls_verify says. Throws std::invalid_argument when the CAs cannot be loaded.
+std::shared_ptr<asio::ssl::context> make_tls_context(const ClientOptions& options);
 
 /// The Error for a failed transport step `what` ("Connecting to host:port", ...): timeouts, closed
 /// connections and size limits get their errc, an answer that is not HTTP errc::invalid_answer; other

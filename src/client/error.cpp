@@ -29,6 +29,8 @@ class ClientCategory final : public std::error_category {
         return "the subscription is closed";
       case errc::internal_error:
         return "the client failed inside";
+      case errc::tls_failed:
+        return "the TLS handshake failed";
     }
     return "unknown client error";
   }

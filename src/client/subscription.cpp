@@ -222,7 +222,7 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
 
   // One connection, from connect to its end; returns why it ended.
   Error run_stream(Backoff& backoff) {
-    Connection connection(io_);
+    Connection connection(io_, client_->tls_context());
     current_ = &connection;
     auto serial = ++current_serial_;
     reopen_now_ = false;

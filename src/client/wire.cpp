@@ -69,24 +69,22 @@ BaseUrl parse_base_url(std::string_view url) {
     throw std::invalid_argument("igniter::client: base URL '" + std::string(url) + "': " + std::string(why));
   };
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) fail("not a URL (expected http://host[:port][/path])");
+  if (!parsed) fail("not a URL (expected http[s]://host[:port][/path])");
   const auto& u = *parsed;
-  if (iequals(u.scheme(), "https"))
-    fail(
-        "https is not supported: this client speaks plain HTTP only (use http://, or reach an https app "
-        "through "
-        "a TLS-terminating proxy)");
-  if (!iequals(u.scheme(), "http")) fail("unsupported scheme '" + std::string(u.scheme()) + "' (only http)");
+  bool tls = iequals(u.scheme(), "https");
+  if (!tls && !iequals(u.scheme(), "http"))
+    fail("unsupported scheme '" + std::string(u.scheme()) + "' (only http and https)");
   if (!u.has_authority() || u.encoded_host().empty()) fail("no host");
   if (u.has_userinfo()) fail("user information is not supported (set an Authorization header instead)");
   if (u.has_query() || u.has_fragment()) fail("a base URL has no query or fragment");
   BaseUrl out;
+  out.tls = tls;
   out.host = u.host_address();
   if (u.has_port()) {
     if (u.port().empty() || u.port_number() == 0) fail("bad port");
     out.port = std::string(u.port());
   } else {
-    out.port = "80";
+    out.port = tls ? "443" : "80";
   }
   out.host_header = std::string(u.encoded_host_and_port());
   out.base_path = std::string(u.encoded_path());

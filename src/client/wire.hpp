@@ -16,15 +16,16 @@
 
 namespace igniter::client::detail {
 
-/// The parts of a base URL `http://host[:port][/path]`.
+/// The parts of a base URL `http[s]://host[:port][/path]`.
 struct BaseUrl {
+  bool tls = false;         ///< https.
   std::string host;         ///< Name or address, without IPv6 brackets: what the resolver takes.
-  std::string port;         ///< Decimal; "80" when the URL has none.
+  std::string port;         ///< Decimal; "80" ("443" for https) when the URL has none.
   std::string host_header;  ///< The Host header: as written in the URL (brackets, port when given).
   std::string base_path;    ///< Path prefix of every call, without a trailing '/' ("" for the root).
 };
 
-/// Parses a base URL; throws std::invalid_argument naming the problem (https: not supported).
+/// Parses a base URL; throws std::invalid_argument naming the problem.
 BaseUrl parse_base_url(std::string_view url);
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (ALPHA DIGIT - . _ ~).

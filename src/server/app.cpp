@@ -19,6 +19,7 @@
 #include "server/app_impl.hpp"
 #include "server/http_session.hpp"
 #include "server/openapi.hpp"
+#include "server/tls.hpp"
 
 namespace igniter {
 
@@ -168,7 +169,14 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
       return ResponseBuilder{}
           .unauthorized("Metrics require a bearer token")
           .header("WWW-Authenticate", "Bearer");
-    return Response(200, hub->prometheus_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+    auto text = hub->prometheus_metrics();
+    if (options.tls.enabled())
+      text +=
+          "# HELP igniter_tls_handshake_failures_total TLS handshakes that failed or timed out.\n"
+          "# TYPE igniter_tls_handshake_failures_total counter\n"
+          "igniter_tls_handshake_failures_total " +
+          std::to_string(tls_handshake_failures.load(std::memory_order_relaxed)) + "\n";
+    return Response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {
     json::object envelope{{"data", describe()}, {"error", nullptr}};
@@ -298,8 +306,12 @@ void App::Impl::accept(server::Shard& shard) {
         connections.fetch_sub(1, std::memory_order_relaxed);
         refuse(socket.release());
         note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
+      } else if (auto context = current_tls_context()) {
+        std::make_shared<server::HttpSession>(*this, shard,
+                                              server::Stream(std::move(socket), std::move(context)))
+            ->start();
       } else {
-        std::make_shared<server::HttpSession>(*this, shard, std::move(socket))->start();
+        std::make_shared<server::HttpSession>(*this, shard, server::Stream(std::move(socket)))->start();
       }
       return accept(shard);
     }
@@ -325,6 +337,67 @@ void App::Impl::accept(server::Shard& shard) {
     shard.accept_backoff.expires_after(kAcceptBackoff);
     shard.accept_backoff.async_wait([this, &shard](boost::system::error_code wait_ec) {
       if (!wait_ec && shard.acceptor.is_open()) accept(shard);
+    });
+  });
+}
+
+std::shared_ptr<asio::ssl::context> App::Impl::current_tls_context() {
+  if (!options.tls.enabled()) return nullptr;
+  std::lock_guard lock(tls_mutex);
+  return tls_context;
+}
+
+Result<void> App::Impl::reload_tls() {
+  if (!options.tls.enabled()) {
+    logger.error("TLS reload asked for, but this app serves plain HTTP (AppOptions::tls is not set)");
+    return std::make_error_code(std::errc::operation_not_supported);
+  }
+  auto loaded = server::make_server_tls_context(options.tls);
+  if (!loaded.context) {
+    logger.error("TLS reload failed, the certificate in force stays: " + loaded.error);
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  {
+    std::lock_guard lock(tls_mutex);
+    tls_context = std::move(loaded.context);
+  }
+  logger.info("TLS certificate reloaded from " + options.tls.certificate_chain_file.string() +
+              "; new connections use it, open ones keep theirs");
+  return {};
+}
+
+void App::Impl::note_handshake_failure(std::string_view reason, std::string_view peer) {
+  tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+  tls_failures_unlogged.fetch_add(1, std::memory_order_relaxed);
+  auto now = Clock::now().time_since_epoch().count();
+  auto due = tls_failure_log_due.load(std::memory_order_relaxed);
+  if (now < due) return;
+  auto next = now + std::chrono::duration_cast<Clock::duration>(kRefusalLogInterval).count();
+  if (!tls_failure_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
+  auto failed = tls_failures_unlogged.exchange(0, std::memory_order_relaxed);
+  logger.warn(std::to_string(failed) +
+              " TLS handshake(s) failed since the last such line (logged at most every " +
+              std::to_string(kRefusalLogInterval.count()) + " s); the last: " + std::string(reason) +
+              " from " + std::string(peer));
+}
+
+void App::Impl::accept_redirect(server::Shard& shard) {
+  redirect_acceptor->async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !redirect_acceptor->is_open()) return;
+    if (!ec) {
+      if (connections.fetch_add(1, std::memory_order_relaxed) >= connection_limit) {
+        connections.fetch_sub(1, std::memory_order_relaxed);
+        refuse(socket.release());
+        note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
+      } else {
+        std::make_shared<server::HttpSession>(*this, shard, server::Stream(std::move(socket)), true)->start();
+      }
+      return accept_redirect(shard);
+    }
+    // Out of descriptors or another failure: the main listener sheds load; this one just waits a little.
+    auto timer = std::make_shared<asio::steady_timer>(shard.io, kAcceptBackoff);
+    timer->async_wait([this, &shard, timer](boost::system::error_code wait_ec) {
+      if (!wait_ec && redirect_acceptor->is_open()) accept_redirect(shard);
     });
   });
 }
@@ -371,6 +444,19 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     stopped = false;
   }
   draining = false;
+  // Misconfiguration fails here, before any thread or socket exists.
+  if (options.tls.enabled()) {
+    auto loaded = server::make_server_tls_context(options.tls);
+    if (!loaded.context) {
+      std::lock_guard lock(state_mutex);
+      running = false;
+      stopped = true;
+      throw std::invalid_argument(loaded.error);
+    }
+    std::lock_guard lock(tls_mutex);
+    tls_context = std::move(loaded.context);
+  }
+
   unsigned io_threads =
       options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   if (options.worker_threads) workers.emplace(options.worker_threads);
@@ -399,6 +485,16 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     if (i == 0) bound_port = acceptor.local_endpoint().port();
     shards.push_back(std::move(shard));
   }
+  if (options.tls.enabled() && options.tls.redirect_port) {
+    redirect_acceptor.emplace(shards[0]->io);
+    tcp::endpoint endpoint(address, *options.tls.redirect_port);
+    redirect_acceptor->open(endpoint.protocol());
+    redirect_acceptor->set_option(tcp::acceptor::reuse_address(true));
+    redirect_acceptor->bind(endpoint);
+    redirect_acceptor->listen(asio::socket_base::max_listen_connections);
+    redirect_bound_port = redirect_acceptor->local_endpoint().port();
+    accept_redirect(*shards[0]);
+  }
   for (auto& shard : shards) {
     shard->date = http_date();
     shard->spare_descriptor = open_spare_descriptor();
@@ -409,22 +505,38 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   drain_timer = std::make_unique<asio::steady_timer>(shards[0]->io);
   if (handle_signals) {
     signals.emplace(shards[0]->io, SIGINT, SIGTERM);
-    signals->async_wait([this](boost::system::error_code ec, int signal) {
-      if (ec) return;
-      logger.info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
-      begin_stop();
-    });
+    if (options.tls.enabled()) signals->add(SIGHUP);
+    wait_for_signal();
   }
   for (auto& shard : shards) shard->thread = std::thread([&io = shard->io] { io.run(); });
-  logger.info("listening on http://" + host + ":" + std::to_string(bound_port) + " with " +
-              std::to_string(io_threads) + " I/O threads, up to " + std::to_string(connection_limit) +
-              " connections");
+  logger.info(std::string("listening on ") + (options.tls.enabled() ? "https://" : "http://") + host + ":" +
+              std::to_string(bound_port) + " with " + std::to_string(io_threads) + " I/O threads, up to " +
+              std::to_string(connection_limit) + " connections");
+}
+
+void App::Impl::wait_for_signal() {
+  signals->async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      // Reading two small files: short enough for the I/O thread, and a reload is rare.
+      logger.info("received SIGHUP, reloading the TLS certificate");
+      (void)reload_tls();
+      return wait_for_signal();
+    }
+    logger.info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    begin_stop();
+  });
 }
 
 void App::Impl::begin_stop() {
   if (draining.exchange(true)) return;
   drain_deadline = Clock::now() + options.shutdown_timeout;
   hub->close_all();  // streams end now; clients reconnect (to another instance) with their last id
+  if (redirect_acceptor)
+    asio::post(shards[0]->io, [this] {
+      boost::system::error_code ignored;
+      redirect_acceptor->close(ignored);
+    });
   for (auto& shard : shards) {
     asio::post(shard->io, [&shard = *shard] {
       boost::system::error_code ignored;
@@ -543,13 +655,21 @@ void App::wait() {
   impl_->hub->stop();
   impl_->drain_timer.reset();
   impl_->signals.reset();
+  impl_->redirect_acceptor.reset();
   impl_->shards.clear();
   impl_->bound_port = 0;
+  impl_->redirect_bound_port = 0;
   impl_->running = false;
 }
 
 std::uint16_t App::port() const noexcept {
   return impl_->bound_port;
+}
+std::uint16_t App::redirect_port() const noexcept {
+  return impl_->redirect_bound_port;
+}
+Result<void> App::reload_tls() {
+  return impl_->reload_tls();
 }
 store::Store& App::store() {
   return *impl_->store;

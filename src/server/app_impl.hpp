@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
@@ -90,6 +91,15 @@ struct App::Impl {
   std::chrono::steady_clock::time_point drain_deadline;
   server::OpenApiEndpoints openapi;  // the OpenAPI document (and reference page), built at start
 
+  // TLS (when options.tls is set).
+  std::mutex tls_mutex;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // guarded by tls_mutex; for new connections
+  std::optional<boost::asio::ip::tcp::acceptor> redirect_acceptor;  // on shards[0]
+  std::atomic<std::uint16_t> redirect_bound_port{0};
+  std::atomic<std::uint64_t> tls_handshake_failures{0};  // since start
+  std::atomic<std::uint64_t> tls_failures_unlogged{0};   // since the last such log line
+  std::atomic<std::int64_t> tls_failure_log_due{0};      // steady-clock ns
+
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
   Response handle(const Action& action, Request& request, const std::string& request_id);
   /// Answers a request no action matched: static files, schema, 404 or 405.
@@ -104,6 +114,8 @@ struct App::Impl {
   json::value describe() const;
   void start(std::uint16_t port, const std::string& host, bool handle_signals);
   void begin_stop();
+  /// Waits for the next SIGINT/SIGTERM (stop) or SIGHUP (TLS reload).
+  void wait_for_signal();
   void poll_drain();
   void finish_stop();
   void accept(server::Shard& shard);
@@ -114,6 +126,14 @@ struct App::Impl {
   /// Counts a refused connection; logs at most one line per interval with the count and `reason`.
   void note_refusal(std::string_view reason, std::uint64_t count = 1);
   void sweep(server::Shard& shard);
+  /// The TLS context for a new connection (null when plain). Any thread.
+  std::shared_ptr<boost::asio::ssl::context> current_tls_context();
+  /// Reads the certificate and key again; on failure logs why and keeps the context in force.
+  Result<void> reload_tls();
+  /// Counts a failed TLS handshake; logs at most one line per interval (count, last reason and peer).
+  void note_handshake_failure(std::string_view reason, std::string_view peer);
+  /// Accepts on the redirect listener (plain HTTP answered 308 to https).
+  void accept_redirect(server::Shard& shard);
 };
 
 }  // namespace igniter

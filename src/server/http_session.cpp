@@ -129,11 +129,12 @@ std::string escape_lenient(std::string_view target) {
 
 }  // namespace
 
-HttpSession::HttpSession(App::Impl& app, Shard& shard, asio::ip::tcp::socket socket)
+HttpSession::HttpSession(App::Impl& app, Shard& shard, Stream stream, bool redirect)
     : app_(app),
       shard_(shard),
-      socket_(std::move(socket)),
-      buffer_(app.options.max_header_bytes + kReadSlack) {
+      stream_(std::move(stream)),
+      buffer_(app.options.max_header_bytes + kReadSlack),
+      redirect_(redirect) {
   // Chunk extensions are skipped, but a client could send any number of them: they count against the
   // header limit, per request.
   on_chunk_header_ = [this](std::uint64_t, beast::string_view extensions, beast::error_code& ec) {
@@ -149,10 +150,39 @@ HttpSession::~HttpSession() {
 
 void HttpSession::start() {
   beast::error_code ec;
-  auto peer = socket_.remote_endpoint(ec);
+  auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) request_.remote = peer.address().to_string() + ":" + std::to_string(peer.port());
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  if (stream_.is_tls()) return handshake();
   read_header();
+}
+
+void HttpSession::handshake() {
+  state_ = State::handshaking;
+  auto timeout = app_.options.tls.handshake_timeout;
+  set_deadline(timeout.count() > 0 ? timeout : app_.options.header_timeout);
+  stream_.tls().async_handshake(
+      asio::ssl::stream_base::server, [self = shared_from_this()](beast::error_code ec) {
+        if (self->state_ != State::handshaking) return;
+        if (ec) {
+          // A scanner, a client that does not trust the certificate, plain HTTP on the TLS port, or the
+          // timeout: counted, and logged at most once per interval (never a line per connection).
+          self->app_.note_handshake_failure(
+              self->timed_out_ ? "handshake not completed in time" : ec.message(), self->request_.remote);
+          return self->finish_close();
+        }
+        self->read_header();
+      });
+}
+
+void HttpSession::await_next_request() {
+  set_deadline(app_.options.idle_timeout);
+  auto space = buffer_.prepare(buffer_.max_size() - buffer_.size());
+  stream_.async_read_some(space, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+    if (ec) return self->on_header(ec);
+    self->buffer_.commit(n);
+    if (self->state_ == State::reading_header) self->read_header_now();
+  });
 }
 
 void HttpSession::set_deadline(std::chrono::milliseconds timeout) {
@@ -171,17 +201,19 @@ void HttpSession::read_header() {
   if (first_request_ || buffer_.size() > 0) return read_header_now();
   // Between requests the idle timeout runs; once the next request's first bytes arrive, its header
   // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
+  if (stream_.is_tls()) return await_next_request();
   set_deadline(app_.options.idle_timeout);
-  socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
-    if (ec) return self->on_header(ec);
-    if (self->state_ == State::reading_header) self->read_header_now();
-  });
+  stream_.socket().async_wait(asio::socket_base::wait_read,
+                              [self = shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->on_header(ec);
+                                if (self->state_ == State::reading_header) self->read_header_now();
+                              });
 }
 
 void HttpSession::read_header_now() {
   set_deadline(app_.options.header_timeout);
   http::async_read_header(
-      socket_, buffer_, *parser_,
+      stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
@@ -191,11 +223,13 @@ void HttpSession::expire() {
   timed_out_ = true;
   deadline_ = Clock::time_point::max();
   beast::error_code ignored;
-  socket_.cancel(ignored);
+  stream_.socket().cancel(ignored);
 }
 
 void HttpSession::drain() {
-  // Idle between requests (nothing received yet): close now. Anything else finishes, then closes.
+  // Idle between requests (nothing received yet), or still shaking hands: close now. Anything else
+  // finishes, then closes.
+  if (state_ == State::handshaking) return finish_close();
   if (state_ == State::reading_header && !parser_->got_some() && buffer_.size() == 0) finish_close();
 }
 
@@ -234,6 +268,11 @@ void HttpSession::on_header(beast::error_code ec) {
     return respond_error(400, hosts ? "More than one Host header" : "Missing Host header");
   if (!method) return respond_error(501, "Method not implemented");
   request_.method = *method;
+  if (redirect_) {
+    // Its body, if any, is not read: the connection closes after the answer.
+    linger_ = !parser_->is_done();
+    return respond(redirect_to_https(), parser_->is_done() && head.keep_alive());
+  }
 
   auto url = boost::urls::parse_origin_form(request_.target);
   std::string escaped;  // must outlive `url`, which views it
@@ -253,7 +292,7 @@ void HttpSession::on_header(beast::error_code ec) {
     state_ = State::closed;
     deadline_ = Clock::time_point::max();
     unlink();
-    app_.hub->open(shard_, std::move(socket_), std::move(request_), std::move(request_id_));
+    app_.hub->open(shard_, std::move(stream_), std::move(request_), std::move(request_id_));
     return;
   }
   if (action_ && action_->sse_endpoint) {
@@ -287,7 +326,7 @@ void HttpSession::on_header(beast::error_code ec) {
   // this thread (every connection of the shard would wait with it).
   if (head.version() >= 11 && buffer_.size() == 0 && iequals(request_.header("expect"), "100-continue")) {
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    return asio::async_write(socket_, asio::buffer(kContinue),
+    return asio::async_write(stream_, asio::buffer(kContinue),
                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                if (ec) return self->close();
                                self->read_body();
@@ -297,7 +336,7 @@ void HttpSession::on_header(beast::error_code ec) {
 }
 
 void HttpSession::read_body() {
-  http::async_read(socket_, buffer_, *parser_,
+  http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
@@ -363,6 +402,10 @@ void HttpSession::respond(Response response, bool keep_alive) {
   if (message.find("X-Content-Type-Options") == message.end())
     message.set("X-Content-Type-Options", "nosniff");
   message.set("X-Request-Id", request_id_);
+  if (auto hsts = app_.options.tls.hsts_max_age;
+      hsts.count() > 0 && stream_.is_tls() &&
+      message.find(http::field::strict_transport_security) == message.end())
+    message.set(http::field::strict_transport_security, "max-age=" + std::to_string(hsts.count()));
   message.keep_alive(keep_alive);
   message.body() = std::move(response).body();
   // JSON is declared UTF-8: bytes that are not (a path or a header echoed in a message) become U+FFFD.
@@ -387,11 +430,11 @@ void HttpSession::respond(Response response, bool keep_alive) {
     auto head = std::make_shared<http::response<http::empty_body>>(std::move(message.base()));
     head->content_length(size);
     out_ = head;
-    http::async_write(socket_, *head, std::move(done));
+    http::async_write(stream_, *head, std::move(done));
   } else {
     auto full = std::make_shared<http::response<http::string_body>>(std::move(message));
     out_ = full;
-    http::async_write(socket_, *full, std::move(done));
+    http::async_write(stream_, *full, std::move(done));
   }
 }
 
@@ -412,7 +455,8 @@ void HttpSession::close() {
   out_.reset();
   parser_.reset();
   beast::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  // Under TLS too, the client's TLS records are read and discarded raw: nothing is answered any more.
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return finish_close();
   set_deadline(std::chrono::milliseconds(2000));
   linger();
@@ -420,11 +464,11 @@ void HttpSession::close() {
 
 void HttpSession::linger() {
   buffer_.clear();
-  socket_.async_read_some(buffer_.prepare(4096),
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            if (ec || self->timed_out_) return self->finish_close();
-                            self->linger();
-                          });
+  stream_.socket().async_read_some(buffer_.prepare(4096),
+                                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     if (ec || self->timed_out_) return self->finish_close();
+                                     self->linger();
+                                   });
 }
 
 void HttpSession::finish_close() {
@@ -432,9 +476,23 @@ void HttpSession::finish_close() {
   state_ = State::closed;
   deadline_ = Clock::time_point::max();
   beast::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
   unlink();
+}
+
+Response HttpSession::redirect_to_https() const {
+  // The host as the client named it, without its port (a bracketed IPv6 literal keeps its brackets);
+  // then the TLS listener's port unless it is https' own.
+  std::string_view host = request_.header("host");
+  if (host.empty()) host = "localhost";
+  auto colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos)
+    host = host.substr(0, colon);
+  std::string location = "https://" + std::string(host);
+  if (auto port = app_.bound_port.load(); port != 443) location += ":" + std::to_string(port);
+  location += request_.target;
+  return Response(308, "", "").header("Location", location);
 }
 
 }  // namespace igniter::server

@@ -12,12 +12,14 @@
 #include <optional>
 
 #include "server/app_impl.hpp"
+#include "server/stream.hpp"
 
 namespace igniter::server {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession>, public SessionHook {
  public:
-  HttpSession(App::Impl& app, Shard& shard, boost::asio::ip::tcp::socket socket);
+  /// `redirect`: the TLS redirect listener's connection, whose every request is answered 308 to https.
+  HttpSession(App::Impl& app, Shard& shard, Stream stream, bool redirect = false);
   ~HttpSession();
 
   void start();
@@ -28,9 +30,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   std::chrono::steady_clock::time_point deadline() const noexcept { return deadline_; }
 
  private:
-  enum class State : std::uint8_t { reading_header, reading_body, handling, writing, lingering, closed };
+  enum class State : std::uint8_t {
+    handshaking,
+    reading_header,
+    reading_body,
+    handling,
+    writing,
+    lingering,
+    closed
+  };
 
+  void handshake();
   void read_header();
+  /// TLS between requests: waits (idle timeout) for the next request's first bytes, which may already be
+  /// inside the TLS layer, where a wait on the socket would not see them.
+  void await_next_request();
   void read_header_now();
   void on_header(boost::beast::error_code ec);
   void read_body();
@@ -45,10 +59,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   void linger();
   void finish_close();
   void set_deadline(std::chrono::milliseconds timeout);
+  /// The 308 to https of a redirect listener's request.
+  Response redirect_to_https() const;
 
   App::Impl& app_;
   Shard& shard_;
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;  // bounded: no line (request, header, chunk size, trailer) grows it
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::size_t chunk_extension_bytes_ = 0;  // of the current request, bounded by max_header_bytes
@@ -62,7 +78,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   bool timed_out_ = false;
   bool first_request_ = true;
   bool handed_off_ = false;
-  bool linger_ = false;  // close by draining the client's unread input first
+  bool linger_ = false;    // close by draining the client's unread input first
+  bool redirect_ = false;  // a redirect listener's connection
   std::string request_id_;
 };
 

@@ -482,8 +482,8 @@ Admission Hub::admit(Ctx& ctx, const std::vector<std::string>& requested, std::v
   return out;
 }
 
-void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std::string request_id) {
-  auto work = [this, &shard, socket = std::move(socket), request = std::move(request),
+void Hub::open(Shard& shard, Stream stream, Request request, std::string request_id) {
+  auto work = [this, &shard, stream = std::move(stream), request = std::move(request),
                request_id = std::move(request_id)]() mutable {
     Ctx ctx(request, request_id, app_.services());
     std::optional<Response> refusal;
@@ -521,22 +521,22 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     std::string last_event_id(request.header("last-event-id"));
     if (last_event_id.empty()) last_event_id = request.query_param("lastEventId");
 
-    asio::post(shard.io, [this, &shard, socket = std::move(socket), refusal = std::move(refusal),
+    asio::post(shard.io, [this, &shard, stream = std::move(stream), refusal = std::move(refusal),
                           grant = std::move(grant), admission = std::move(admission),
                           last_event_id = std::move(last_event_id), slot = std::move(slot)]() mutable {
       if (refusal || app_.draining) {
         if (!refusal) refusal = ResponseBuilder{}.error(503, "ERR_SERVICE_UNAVAILABLE", "Shutting down");
         auto bytes = std::make_shared<std::string>(serialize_closing(*refusal));
-        auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+        auto sock = std::make_shared<Stream>(std::move(stream));
         asio::async_write(*sock, asio::buffer(*bytes),
                           [this, bytes, sock](boost::system::error_code, std::size_t) {
                             boost::system::error_code ignored;
-                            sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+                            sock->socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
                             app_.connections.fetch_sub(1, std::memory_order_relaxed);
                           });
         return;
       }
-      start_stream(shard, std::move(socket), std::move(grant), std::move(admission), last_event_id,
+      start_stream(shard, std::move(stream), std::move(grant), std::move(admission), last_event_id,
                    std::move(slot));
     });
   };
@@ -546,10 +546,10 @@ void Hub::open(Shard& shard, asio::ip::tcp::socket socket, Request request, std:
     work();
 }
 
-void Hub::start_stream(Shard& shard, asio::ip::tcp::socket socket, Grant grant, Admission admission,
+void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
                        const std::string& last_event_id, AddressSlot slot) {
   auto id = next_connection_id();
-  auto session = std::make_shared<SseSession>(*this, shard, std::move(socket), id, random_token(),
+  auto session = std::make_shared<SseSession>(*this, shard, std::move(stream), id, random_token(),
                                               realtime::ScopeSet(std::move(grant.held)), std::move(slot));
   session->changes_.channels = admission.channels;  // before register_session: no change can race it
   session->withhold(std::move(grant.withheld));

@@ -35,6 +35,8 @@ struct Action;
 
 namespace igniter::server {
 
+class Stream;
+
 struct Shard;
 class SseSession;
 using SseHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
@@ -137,7 +139,7 @@ class Hub {
   bool run_on_every_shard(const std::function<void(Shard&)>& task);
 
   /// Takes over a connection whose request is for the SSE endpoint (called on its shard's thread).
-  void open(Shard& shard, boost::asio::ip::tcp::socket socket, Request request, std::string request_id);
+  void open(Shard& shard, Stream stream, Request request, std::string request_id);
 
   /// Answers POST <sse path>/subscriptions: live channel changes of an open stream. Worker thread; never
   /// waits for the stream's shard (the change is queued in event order, see run_in_event_order).
@@ -204,7 +206,7 @@ class Hub {
                    const std::vector<std::string>& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
-  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, Grant grant, Admission admission,
+  void start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
                     const std::string& last_event_id, AddressSlot slot);
   // A slot for one more stream from `address`; empty when the address holds max_streams_per_address.
   AddressSlot acquire_address(std::string address);

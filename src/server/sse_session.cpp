@@ -10,11 +10,11 @@ namespace igniter::server {
 
 namespace asio = boost::asio;
 
-SseSession::SseSession(Hub& hub, Shard& shard, asio::ip::tcp::socket socket, std::uint64_t id,
+SseSession::SseSession(Hub& hub, Shard& shard, Stream stream, std::uint64_t id,
                        std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes, AddressSlot slot)
     : hub_(hub),
       shard_(shard),
-      socket_(std::move(socket)),
+      stream_(std::move(stream)),
       queue_(hub.options().max_pending_bytes),
       scopes_(std::move(scopes)),
       id_(id),
@@ -90,7 +90,7 @@ void SseSession::flush() {
   boost::container::static_vector<asio::const_buffer, 64> buffers;
   for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(slices[i].data, slices[i].size);
   writing_ = true;
-  socket_.async_write_some(buffers,
+  stream_.async_write_some(buffers,
                            [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                              self->on_written(ec, bytes);
                            });
@@ -114,7 +114,7 @@ void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
 
 void SseSession::watch() {
   // SSE clients send nothing after the request: a completed read means they went away (or misbehave).
-  socket_.async_read_some(asio::buffer(&read_byte_, 1),
+  stream_.async_read_some(asio::buffer(&read_byte_, 1),
                           [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                             if (ec) return self->close();
                             self->watch();
@@ -144,8 +144,8 @@ void SseSession::close() {
   shard_.realtime->unsubscribe_all(*this);
   queue_.clear();
   boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
   unlink();
 }
 

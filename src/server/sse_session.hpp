@@ -14,6 +14,7 @@
 #include "realtime/scope_set.hpp"
 #include "realtime/token_bucket.hpp"
 #include "server/hub.hpp"
+#include "server/stream.hpp"
 
 namespace igniter::server {
 
@@ -21,8 +22,8 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
                    public realtime::Subscriber,
                    public SseHook {
  public:
-  SseSession(Hub& hub, Shard& shard, boost::asio::ip::tcp::socket socket, std::uint64_t id,
-             std::array<std::uint64_t, 2> token, realtime::ScopeSet scopes, AddressSlot slot = {});
+  SseSession(Hub& hub, Shard& shard, Stream stream, std::uint64_t id, std::array<std::uint64_t, 2> token,
+             realtime::ScopeSet scopes, AddressSlot slot = {});
   ~SseSession();
 
   std::uint64_t id() const noexcept { return id_; }
@@ -64,7 +65,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
 
   Hub& hub_;
   Shard& shard_;
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;  // plain TCP or TLS: one branch per write, the same queue and bound either way
   realtime::OutboundQueue queue_;
   realtime::ScopeSet scopes_;
   std::vector<std::string> withheld_;

@@ -5,10 +5,12 @@
 //
 // Run: CONFORMANCE_SERVER=<path to conformance_server> node --test tests/conformance/conformance.test.mjs
 // (ctest does this). Needs scripts/setup-js.sh: Debian's chromium and `npm ci` in tests/conformance.
+// Over HTTPS: CONFORMANCE_TLS_DIR=<dir made by tests/integration/tls/make_test_ca.sh> and
+// NODE_EXTRA_CA_CERTS=<dir>/ca.pem; Chromium trusts the server certificate's key by its SPKI hash.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +19,7 @@ import { chromiumLaunchOptions, chromiumPath, sleep, waitFor as waitForShared, s
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const serverPath = process.env.CONFORMANCE_SERVER ?? process.argv[2];
+const tlsDir = process.env.CONFORMANCE_TLS_DIR;  // set: everything over https
 const STEP_TIMEOUT = 5000;  // every wait below is bounded by this
 const SETTLE = 600;         // how long we watch for refetches that must not happen
 
@@ -25,6 +28,8 @@ function missingPrerequisite() {
   if (!existsSync(serverPath)) return `no server binary at ${serverPath}`;
   if (!existsSync(path.join(here, 'node_modules', '@igniter-js', 'core'))) return 'run scripts/setup-js.sh (npm ci)';
   if (!existsSync(chromiumPath)) return `no chromium at ${chromiumPath}: run scripts/setup-js.sh`;
+  if (tlsDir && !existsSync(path.join(tlsDir, 'spki.txt'))) return `no test CA in ${tlsDir} (tests/integration/tls/make_test_ca.sh)`;
+  if (tlsDir && !process.env.NODE_EXTRA_CA_CERTS) return 'NODE_EXTRA_CA_CERTS is not set to the test CA';
   return null;
 }
 
@@ -33,7 +38,8 @@ const waitFor = (what, probe, timeout = STEP_TIMEOUT) => waitForShared(what, pro
 /** Starts the server on a free port; resolves with {process, origin} once it prints its port. */
 function startServer(pageDir) {
   return new Promise((resolve, reject) => {
-    const child = spawn(serverPath, ['0', pageDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = tlsDir ? { ...process.env, TLS_CERT_FILE: path.join(tlsDir, 'a.pem'), TLS_KEY_FILE: path.join(tlsDir, 'a.key') } : process.env;
+    const child = spawn(serverPath, ['0', pageDir], { stdio: ['ignore', 'pipe', 'inherit'], env });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('conformance_server did not print its port within 10 s'));
@@ -44,7 +50,7 @@ function startServer(pageDir) {
       const match = /listening on (\d+)/.exec(out);
       if (match) {
         clearTimeout(timer);
-        resolve({ process: child, origin: `http://127.0.0.1:${match[1]}` });
+        resolve({ process: child, origin: `${tlsDir ? 'https' : 'http'}://127.0.0.1:${match[1]}` });
       }
     });
     child.on('error', reject);
@@ -83,7 +89,9 @@ describe('the Igniter.js 0.3.40 client against igniter-cpp', () => {
     server = await startServer(pageDir);
     const { chromium } = await import('playwright-core');
     // A fresh temporary profile each run (Playwright creates it and removes it on close).
-    browser = await chromium.launch(chromiumLaunchOptions);
+    const launch = { ...chromiumLaunchOptions, args: [...chromiumLaunchOptions.args] };
+    if (tlsDir) launch.args.push(`--ignore-certificate-errors-spki-list=${readFileSync(path.join(tlsDir, 'spki.txt'), 'utf8').trim()}`);
+    browser = await chromium.launch(launch);
   });
 
   const closeAll = async () => {

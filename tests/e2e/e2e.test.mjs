@@ -7,6 +7,9 @@
 // Content-Security-Policy violation, a script or console error, or a failed request.
 //
 // Run: POSTS_SERVER=<path to posts> node --test tests/e2e/e2e.test.mjs   (ctest -L browser does this)
+// Over HTTPS: E2E_TLS_DIR=<dir made by tests/integration/tls/make_test_ca.sh> and NODE_EXTRA_CA_CERTS=<dir>/ca.pem
+// (Node reads it at start-up): the demo serves TLS_CERT_FILE/TLS_KEY_FILE, Chromium trusts the certificate's
+// key by its SPKI hash (a real check: any other key fails), and one more test checks Secure cookies and HSTS.
 // Needs scripts/setup-web.sh (npm ci in examples/posts/web) and scripts/setup-js.sh (chromium).
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +27,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const webDir = path.join(root, 'examples/posts/web');
 const serverPath = process.env.POSTS_SERVER ?? process.argv[2];
+const tlsDir = process.env.E2E_TLS_DIR;  // set: everything over https
+const scheme = tlsDir ? 'https' : 'http';
 const STEP_TIMEOUT = 5000;  // every wait below is bounded by this unless it says otherwise
 const SETTLE = 600;         // how long we watch for refetches and messages that must not happen
 const TEST_TIMEOUT = 60000;
@@ -33,6 +38,8 @@ function missingPrerequisite() {
   if (!existsSync(serverPath)) return `no server binary at ${serverPath}`;
   if (!existsSync(path.join(webDir, 'node_modules', 'esbuild'))) return 'run scripts/setup-web.sh (npm ci in examples/posts/web)';
   if (!existsSync(chromiumPath)) return `no chromium at ${chromiumPath}: run scripts/setup-js.sh`;
+  if (tlsDir && !existsSync(path.join(tlsDir, 'spki.txt'))) return `no test CA in ${tlsDir} (tests/integration/tls/make_test_ca.sh)`;
+  if (tlsDir && !process.env.NODE_EXTRA_CA_CERTS) return 'NODE_EXTRA_CA_CERTS is not set to the test CA';
   return null;
 }
 
@@ -55,7 +62,8 @@ function startServer({ port, dataDir, publicDir }) {
   return new Promise((resolve, reject) => {
     const child = spawn(serverPath, [], {
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_DIR: publicDir,
-             IGNITER_STORE: 'memory' },
+             IGNITER_STORE: 'memory',
+             ...(tlsDir ? { TLS_CERT_FILE: path.join(tlsDir, 'a.pem'), TLS_KEY_FILE: path.join(tlsDir, 'a.key') } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const timer = setTimeout(() => {
@@ -154,10 +162,14 @@ describe('the posts demo page in Chromium', () => {
     publicDir = await buildPage(path.join(outRoot, 'public'));
     dataDir = mkdtempSync(path.join(tmpdir(), 'posts-e2e-data-'));
     port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
+    origin = `${scheme}://127.0.0.1:${port}`;
     server = await startServer({ port, dataDir, publicDir });
     const { chromium } = createRequire(path.join(webDir, 'package.json'))('playwright-core');
-    browser = await chromium.launch(chromiumLaunchOptions);
+    const launch = { ...chromiumLaunchOptions, args: [...chromiumLaunchOptions.args] };
+    // The test certificate's key, trusted by hash (Playwright gives every launch its own --user-data-dir,
+    // which this flag needs): the certificate is still checked, only its issuer need not be a known CA.
+    if (tlsDir) launch.args.push(`--ignore-certificate-errors-spki-list=${readFileSync(path.join(tlsDir, 'spki.txt'), 'utf8').trim()}`);
+    browser = await chromium.launch(launch);
   });
 
   const closeAll = async () => {
@@ -464,7 +476,7 @@ describe('the posts demo page in Chromium', () => {
   test('the plain page (served without the bundle) loads more on demand too, under the same policy', { timeout: TEST_TIMEOUT }, async () => {
     const plainData = mkdtempSync(path.join(tmpdir(), 'posts-e2e-plain-'));
     const plainPort = await freePort();
-    const plainOrigin = `http://127.0.0.1:${plainPort}`;
+    const plainOrigin = `${scheme}://127.0.0.1:${plainPort}`;
     const plain = await startServer({ port: plainPort, dataDir: plainData, publicDir: path.join(root, 'examples/posts/public') });
     try {
       const token = await seedPosts(plainOrigin, 'frank', 'Plain post', 25);
@@ -489,5 +501,16 @@ describe('the posts demo page in Chromium', () => {
       assert.equal(await stopServer(plain), 0, 'the plain page\'s server exit status');
       rmSync(plainData, { recursive: true, force: true });
     }
+  });
+  test('over https the session cookie is Secure and answers carry Strict-Transport-Security', { skip: !tlsDir, timeout: TEST_TIMEOUT }, async () => {
+    const { status, headers } = await apiCall(origin, 'POST', '/auth/login', { body: { username: 'grace' } });
+    assert.equal(status, 200);
+    assert.match(headers.get('set-cookie'), /^session=[^;]+;.*; Secure/);
+    assert.match(headers.get('strict-transport-security'), /^max-age=\d+$/);
+    const page = await (await browser.newContext()).newPage();
+    const response = await page.goto(origin);
+    assert.equal(response.status(), 200);
+    assert.equal((await response.securityDetails())?.protocol?.startsWith('TLS 1.'), true);
+    await page.context().close();
   });
 });

@@ -1,6 +1,6 @@
 #pragma once
 /// igniter::client::Client: typed calls to an igniter-cpp app (described structs in and out) and its
-/// realtime stream, from a plain C++ program. Plain HTTP/1.1 only: https is not supported.
+/// realtime stream, from a plain C++ program, over HTTP/1.1 or HTTPS.
 ///
 ///   client::Client api("http://127.0.0.1:3000/api/v1");
 ///   auto post = api.post<Post>("/posts", CreatePost{.title = "Hello"});
@@ -47,6 +47,9 @@ struct ClientOptions {
   std::size_t max_cookies = 50;  ///< Cookies in the jar; a new one past it evicts the oldest (RFC 6265).
   std::size_t max_cookie_bytes = 4096;  ///< Name and value of one cookie; a larger Set-Cookie is ignored.
   std::size_t max_cookie_jar_bytes = 16 << 10;  ///< All cookies' names and values; past it the oldest go.
+  std::string tls_ca_file;  ///< https: trust the CAs of this PEM file instead of the system's store.
+  bool tls_verify = true;   ///< https: check the server's certificate chain and host name (SNI is sent
+                            ///< either way). Turning it off makes https no safer than http.
 };
 
 /// One call's inputs, as Igniter.js names them: path parameters, query, body.
@@ -104,8 +107,9 @@ Reply<Out> decode_reply(Reply<json::value> reply) {
 /// connections, headers and cookies; so do the subscriptions it opens, which may outlive it.
 class Client {
  public:
-  /// Throws std::invalid_argument for a URL that is not `http://host[:port][/path]` — https included:
-  /// this client speaks plain HTTP only (put a TLS-terminating proxy in front to reach an https app).
+  /// Throws std::invalid_argument for a URL that is not `http[s]://host[:port][/path]`, or an https one
+  /// whose tls_ca_file cannot be read. https verifies the server against the system's CA store (or
+  /// tls_ca_file) and the URL's host name; a failure is a call's Error, as a refused connection is.
   explicit Client(std::string_view base_url, ClientOptions options = {});
 
   /// Calls `method path` (relative to the base URL; `:name` segments come from `options.params`) and

@@ -23,6 +23,8 @@ enum class errc {
   closed,              ///< the subscription was closed
   internal_error,      ///< the client failed inside (out of memory...): the exception's text is in the
                        ///< message; a call returns it, a subscription reports it and reconnects
+  tls_failed,          ///< https: the TLS handshake failed (the server's certificate is not trusted or not
+                       ///< for the URL's host, or no common protocol version); the reason is in the message
 };
 
 /// The category of igniter::client::errc; its name() is "igniter.client".

@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "igniter/base/log.hpp"
+#include "igniter/base/result.hpp"
 #include "igniter/json/json.hpp"
 #include "igniter/realtime/options.hpp"
 #include "igniter/server/controller.hpp"
@@ -24,6 +26,22 @@ class Realtime;
 namespace store {
 class Store;
 }
+
+/// HTTPS: when both files are set, the app's listener speaks TLS only (HTTP and SSE alike), TLS 1.2 and
+/// 1.3 with ALPN `http/1.1`, the server's cipher order, no compression, no renegotiation (docs/tls.md).
+struct TlsOptions {
+  std::filesystem::path certificate_chain_file;  ///< PEM: the server's certificate, then intermediates.
+  std::filesystem::path private_key_file;        ///< PEM: the certificate's private key (unencrypted).
+  std::optional<std::uint16_t> redirect_port;    ///< When set, a plain HTTP listener on this port (0 = a
+                                                 ///< free one) answers every request 308 to https.
+  /// Time to complete the TLS handshake; 0 = header_timeout.
+  std::chrono::milliseconds handshake_timeout{0};
+  /// When nonzero, every HTTPS answer carries `Strict-Transport-Security: max-age=<it>`.
+  std::chrono::seconds hsts_max_age{0};
+
+  /// True when TLS is asked for (either file set; both are then required, else start() throws).
+  bool enabled() const noexcept { return !certificate_chain_file.empty() || !private_key_file.empty(); }
+};
 
 /// Settings of an App; every field has a default, so `App app({.base_path = "/api"})` reads well.
 struct AppOptions {
@@ -48,6 +66,7 @@ struct AppOptions {
   realtime::RealtimeOptions realtime;     ///< SSE endpoint, keepalive, history, backpressure.
   std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
   std::string metrics_token;              ///< When set, metrics_path requires `Authorization: Bearer <it>`.
+  TlsOptions tls;                         ///< HTTPS certificate and key; unset = plain HTTP.
 };
 
 /// Settings of a static file directory.
@@ -93,6 +112,12 @@ class App {
   void wait();
   /// The bound port once started, else 0.
   std::uint16_t port() const noexcept;
+  /// The bound port of the TLS redirect listener once started, else 0.
+  std::uint16_t redirect_port() const noexcept;
+  /// Reads the TLS certificate chain and key files again into a new context for new connections; open
+  /// connections (streams included) keep theirs. On a bad file the context in force stays and the error
+  /// is logged with the file and the reason. Any thread; listen() calls it on SIGHUP.
+  Result<void> reload_tls();
 
   /// The realtime hub: publish, revalidate, scopes, channel authorization.
   Realtime& realtime();

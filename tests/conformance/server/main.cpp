@@ -149,7 +149,11 @@ int main(int argc, char** argv) {
                                                     {"subscribers", std::move(subscribers)}});
   });
 
-  igniter::App app({.io_threads = 1, .worker_threads = 4, .log_level = igniter::LogLevel::warn});
+  igniter::AppOptions options{.io_threads = 1, .worker_threads = 4, .log_level = igniter::LogLevel::warn};
+  // HTTPS when both are set (the conformance variant over TLS).
+  if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key)
+    options.tls = {.certificate_chain_file = cert, .private_key_file = key};
+  igniter::App app(std::move(options));
   app.controller(posts).controller(users).controller(notifications).controller(state);
   app.realtime().scopes([](igniter::Ctx& c) {
     auto user = user_of(c);
