@@ -57,23 +57,30 @@ App::Impl::Impl(AppOptions opts) : options(std::move(opts)), logger(options.log_
                                  return hub->change_subscriptions(c, change);
                                }),
                  true);
-  actions[actions.size() - 2].sse_endpoint = true;
+  routes.find("__realtime.events")->sse_endpoint = true;
 }
+
+namespace server {
+Action* Routes::find(std::string_view key) noexcept {
+  auto it = std::find_if(actions.begin(), actions.end(), [&](const Action& a) { return a.key == key; });
+  return it == actions.end() ? nullptr : &*it;
+}
+}  // namespace server
 
 void App::Impl::add_controller(const Controller& controller, bool internal) {
   if (!internal) {
-    for (const auto& name : controllers)
+    for (const auto& name : routes.controllers)
       if (name == controller.name())
         throw std::invalid_argument("duplicate controller: " + controller.name());
-    controllers.push_back(controller.name());
+    routes.controllers.push_back(controller.name());
   }
   for (const auto& action : controller.actions()) {
     auto path = http::join_path({options.base_path, action.path});
-    router.add(action.method, path, actions.size());
+    routes.router.add(action.method, path, routes.actions.size());
     Action copy = action;
     copy.path = http::join_path({action.path});
     copy.internal = internal;
-    actions.push_back(std::move(copy));
+    routes.actions.push_back(std::move(copy));
   }
 }
 
@@ -111,7 +118,7 @@ Response App::Impl::handle(const Action& action, Request& request, const std::st
   Ctx ctx(request, request_id, services());
   try {
     if (!action.internal)
-      for (const auto& procedure : procedures)
+      for (const auto& procedure : routes.procedures)
         if (auto early = procedure.run(ctx)) return std::move(*early);
     for (const auto& procedure : action.options.use)
       if (auto early = procedure.run(ctx)) return std::move(*early);
@@ -145,8 +152,8 @@ bool equal_in_constant_time(std::string_view given, std::string_view expected) n
 Response App::Impl::handle_unrouted(const Request& request, const http::RouteMatch& match) {
   if (match.path_known()) {
     // The SSE endpoint has no HEAD (a stream's head is only known by opening it): 405, docs/realtime.md.
-    auto get = router.match(Method::GET, request.path);
-    bool stream = get.found() && actions[get.route].sse_endpoint;
+    auto get = routes.router.match(Method::GET, request.path);
+    bool stream = get.found() && routes.actions[get.route].sse_endpoint;
     std::string allow;
     for (auto method : match.allowed) {
       if (!allow.empty()) allow += ", ";
@@ -172,7 +179,7 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
     json::object envelope{{"data", describe()}, {"error", nullptr}};
     return Response::json(200, envelope);
   }
-  for (const auto& dir : static_dirs)
+  for (const auto& dir : routes.static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
   // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
   std::string_view sent_path = std::string_view(request.target).substr(0, request.target.find('?'));
@@ -242,13 +249,13 @@ std::size_t descriptor_reserve(std::size_t descriptor_limit) noexcept {
 }  // namespace
 
 void App::Impl::note_refusal(std::string_view reason, std::uint64_t count) {
-  refusals.fetch_add(count, std::memory_order_relaxed);
+  connections.refusals.fetch_add(count, std::memory_order_relaxed);
   auto now = Clock::now().time_since_epoch().count();
-  auto due = refusal_log_due.load(std::memory_order_relaxed);
+  auto due = connections.refusal_log_due.load(std::memory_order_relaxed);
   if (now < due) return;
   auto next = now + std::chrono::duration_cast<Clock::duration>(kRefusalLogInterval).count();
-  if (!refusal_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
-  auto refused = refusals.exchange(0, std::memory_order_relaxed);
+  if (!connections.refusal_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
+  auto refused = connections.refusals.exchange(0, std::memory_order_relaxed);
   logger.warn(std::string(reason) + "; " + std::to_string(refused) +
               " connection(s) refused with 503 since the last such line (logged at most every " +
               std::to_string(kRefusalLogInterval.count()) + " s)");
@@ -291,10 +298,10 @@ void App::Impl::accept(server::Shard& shard) {
   shard.acceptor.async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !shard.acceptor.is_open()) return;
     if (!ec) {
-      if (connections.fetch_add(1, std::memory_order_relaxed) >= connection_limit) {
-        connections.fetch_sub(1, std::memory_order_relaxed);
+      if (connections.open.fetch_add(1, std::memory_order_relaxed) >= connections.limit) {
+        connections.open.fetch_sub(1, std::memory_order_relaxed);
         refuse(socket.release());
-        note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
+        note_refusal("max_connections (" + std::to_string(connections.limit) + ") reached");
       } else {
         std::make_shared<server::HttpSession>(*this, shard, std::move(socket))->start();
       }
@@ -360,18 +367,18 @@ void App::Impl::sweep(server::Shard& shard) {
 
 void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_signals) {
   {
-    std::lock_guard lock(state_mutex);
-    if (running) throw std::logic_error("App already started");
-    running = true;
-    stopped = false;
+    std::lock_guard lock(lifecycle.state_mutex);
+    if (lifecycle.running) throw std::logic_error("App already started");
+    lifecycle.running = true;
+    lifecycle.stopped = false;
   }
-  draining = false;
+  lifecycle.draining = false;
   unsigned io_threads =
       options.io_threads ? options.io_threads : std::max(1u, std::thread::hardware_concurrency());
   if (options.worker_threads) workers.emplace(options.worker_threads);
   auto descriptors = raise_descriptor_limit();
   std::size_t affordable = descriptors ? descriptors - descriptor_reserve(descriptors) : 10000;
-  connection_limit = options.max_connections ? options.max_connections : affordable;
+  connections.limit = options.max_connections ? options.max_connections : affordable;
   if (options.max_connections > affordable)
     logger.warn("max_connections (" + std::to_string(options.max_connections) +
                 ") is more than RLIMIT_NOFILE (" + std::to_string(descriptors) + ") affords; past about " +
@@ -382,7 +389,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   shards.clear();
   for (unsigned i = 0; i < io_threads; ++i) {
     auto shard = std::make_unique<server::Shard>(i);
-    tcp::endpoint endpoint(address, i == 0 ? port : bound_port.load());
+    tcp::endpoint endpoint(address, i == 0 ? port : lifecycle.bound_port.load());
     auto& acceptor = shard->acceptor;
     acceptor.open(endpoint.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -391,7 +398,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
-    if (i == 0) bound_port = acceptor.local_endpoint().port();
+    if (i == 0) lifecycle.bound_port = acceptor.local_endpoint().port();
     shards.push_back(std::move(shard));
   }
   for (auto& shard : shards) {
@@ -401,24 +408,24 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     sweep(*shard);
   }
   hub->start();
-  drain_timer = std::make_unique<asio::steady_timer>(shards[0]->io);
+  lifecycle.drain_timer = std::make_unique<asio::steady_timer>(shards[0]->io);
   if (handle_signals) {
-    signals.emplace(shards[0]->io, SIGINT, SIGTERM);
-    signals->async_wait([this](boost::system::error_code ec, int signal) {
+    lifecycle.signals.emplace(shards[0]->io, SIGINT, SIGTERM);
+    lifecycle.signals->async_wait([this](boost::system::error_code ec, int signal) {
       if (ec) return;
       logger.info(std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
       begin_stop();
     });
   }
   for (auto& shard : shards) shard->thread = std::thread([&io = shard->io] { io.run(); });
-  logger.info("listening on http://" + host + ":" + std::to_string(bound_port) + " with " +
-              std::to_string(io_threads) + " I/O threads, up to " + std::to_string(connection_limit) +
+  logger.info("listening on http://" + host + ":" + std::to_string(lifecycle.bound_port) + " with " +
+              std::to_string(io_threads) + " I/O threads, up to " + std::to_string(connections.limit) +
               " connections");
 }
 
 void App::Impl::begin_stop() {
-  if (draining.exchange(true)) return;
-  drain_deadline = Clock::now() + options.shutdown_timeout;
+  if (lifecycle.draining.exchange(true)) return;
+  lifecycle.drain_deadline = Clock::now() + options.shutdown_timeout;
   hub->close_all();  // streams end now; clients reconnect (to another instance) with their last id
   for (auto& shard : shards) {
     asio::post(shard->io, [&shard = *shard] {
@@ -435,16 +442,16 @@ void App::Impl::begin_stop() {
 
 void App::Impl::poll_drain() {
   // Until every connection is gone or the bound has passed; then the loops stop.
-  if (connections.load() == 0 || Clock::now() >= drain_deadline) return finish_stop();
-  drain_timer->expires_after(std::chrono::milliseconds(10));
-  drain_timer->async_wait([this](boost::system::error_code) { poll_drain(); });
+  if (connections.open.load() == 0 || Clock::now() >= lifecycle.drain_deadline) return finish_stop();
+  lifecycle.drain_timer->expires_after(std::chrono::milliseconds(10));
+  lifecycle.drain_timer->async_wait([this](boost::system::error_code) { poll_drain(); });
 }
 
 void App::Impl::finish_stop() {
   for (auto& shard : shards) shard->io.stop();
-  std::lock_guard lock(state_mutex);
-  stopped = true;
-  stopped_cv.notify_all();
+  std::lock_guard lock(lifecycle.state_mutex);
+  lifecycle.stopped = true;
+  lifecycle.stopped_cv.notify_all();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -452,7 +459,7 @@ void App::Impl::finish_stop() {
 App::App(AppOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 App::~App() {
-  if (impl_->running) {
+  if (impl_->lifecycle.running) {
     stop();
     wait();
   }
@@ -464,12 +471,12 @@ App& App::controller(const Controller& controller) {
 }
 
 App& App::use(Procedure procedure) {
-  impl_->procedures.push_back(std::move(procedure));
+  impl_->routes.procedures.push_back(std::move(procedure));
   return *this;
 }
 
 App& App::static_files(std::string url_prefix, std::filesystem::path directory, StaticOptions options) {
-  impl_->static_dirs.emplace_back(std::move(url_prefix), directory, std::move(options));
+  impl_->routes.static_dirs.emplace_back(std::move(url_prefix), directory, std::move(options));
   return *this;
 }
 
@@ -480,7 +487,7 @@ json::value App::schema() const {
 json::value App::Impl::describe() const {
   const Impl& impl = *this;
   json::object controllers;
-  for (const auto& action : impl.actions) {
+  for (const auto& action : impl.routes.actions) {
     if (action.internal) continue;
     auto dot = action.key.find('.');
     auto controller_name = action.key.substr(0, dot);
@@ -507,7 +514,7 @@ json::value App::Impl::describe() const {
 
 std::uint16_t App::start(std::uint16_t port, const std::string& host) {
   impl_->start(port, host, false);
-  return impl_->bound_port;
+  return impl_->lifecycle.bound_port;
 }
 
 void App::listen(std::uint16_t port, const std::string& host) {
@@ -516,14 +523,14 @@ void App::listen(std::uint16_t port, const std::string& host) {
 }
 
 void App::stop() {
-  if (!impl_->running) return;
+  if (!impl_->lifecycle.running) return;
   impl_->begin_stop();
 }
 
 void App::wait() {
   {
-    std::unique_lock lock(impl_->state_mutex);
-    impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+    std::unique_lock lock(impl_->lifecycle.state_mutex);
+    impl_->lifecycle.stopped_cv.wait(lock, [&] { return impl_->lifecycle.stopped; });
   }
   for (auto& shard : impl_->shards)
     if (shard->thread.joinable()) shard->thread.join();
@@ -532,15 +539,15 @@ void App::wait() {
     impl_->workers.reset();
   }
   impl_->hub->stop();
-  impl_->drain_timer.reset();
-  impl_->signals.reset();
+  impl_->lifecycle.drain_timer.reset();
+  impl_->lifecycle.signals.reset();
   impl_->shards.clear();
-  impl_->bound_port = 0;
-  impl_->running = false;
+  impl_->lifecycle.bound_port = 0;
+  impl_->lifecycle.running = false;
 }
 
 std::uint16_t App::port() const noexcept {
-  return impl_->bound_port;
+  return impl_->lifecycle.bound_port;
 }
 store::Store& App::store() {
   return *impl_->store;
