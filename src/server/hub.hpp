@@ -105,9 +105,13 @@ class Hub {
   void continue_replay(SseSession& session);
 
  private:
-  // hub_fanout.cpp: records reach the shards' inboxes; passes turn them into writes.
-  void fan_out_locked(const realtime::StoredEventPtr& stored);
+  // hub.cpp
+  // Events were lost on the way to this process: every stream here refetches.
   void broadcast_resync();
+  void keepalive_tick(Shard& shard);
+
+  // hub_fanout.cpp: recorded events reach the shards' inboxes; passes turn them into writes.
+  void fan_out_locked(const realtime::StoredEventPtr& stored);
   // A shard's inbox overflowed with events another process recorded: drop its backlog and make its
   // streams refetch (nothing is lost silently).
   void overflow_locked(Shard& shard, realtime::EventId at);
@@ -115,20 +119,21 @@ class Hub {
   void start_pass(Shard& shard);
   // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
   void continue_pass(Shard& shard);
-  void keepalive_tick(Shard& shard);
-  // revocation.cpp: a control event (reserved channel: a revocation) reached this shard in event order:
-  // applies it to the shard's streams instead of delivering it (src/server/revocation.cpp). Shard thread.
-  void apply_control(Shard& shard, const realtime::Event& event);
-  // hub_replay.cpp: queues replayed events while they fit in the session's bound; false when some are left
-  // for later.
+
+  // hub_replay.cpp: opens an admitted stream: `connected` frame, first data, replay, then live.
+  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, Grant grant, Admission admission,
+                    const std::string& last_event_id, AddressSlot slot);
+  // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
                    const std::vector<std::string>& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
-  void start_stream(Shard& shard, boost::asio::ip::tcp::socket socket, Grant grant, Admission admission,
-                    const std::string& last_event_id, AddressSlot slot);
+
+  // revocation.cpp: a control event (reserved channel: a revocation) reached this shard in event order:
+  // applies it to the shard's streams instead of delivering it. Shard thread.
+  void apply_control(Shard& shard, const realtime::Event& event);
   // Applies to a new session the revocations recorded after `since` (while its credentials were being
-  // checked): drops scopes, or clears them and returns true when the stream must end (revocation.cpp).
+  // checked): drops scopes, or clears them and returns true when the stream must end.
   bool catch_up_revocations(SseSession& session, realtime::EventId since);
 
   App::Impl& app_;

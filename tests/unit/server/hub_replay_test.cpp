@@ -8,15 +8,13 @@ namespace {
 using Clock = std::chrono::system_clock;
 constexpr std::uint64_t kEpoch = 77;
 
-realtime::History history_of(std::initializer_list<const char*> channels) {
-  realtime::History history(kEpoch);
+void record(realtime::History& history, std::initializer_list<const char*> channels) {
   for (const char* channel : channels) {
     realtime::Event event;
     event.channel = channel;
     event.time = Clock::now();
     history.record(std::move(event));
   }
-  return history;
 }
 
 auto any = [](const realtime::Event&) { return true; };
@@ -31,7 +29,8 @@ TEST(HoldsChannel, TellsThePlainNameFromItsAlias) {
 }
 
 TEST(PlanResume, AFreshStreamStartsAtTheNewestEventAndReplaysNothing) {
-  auto history = history_of({"a", "a"});
+  realtime::History history(kEpoch);
+  record(history, {"a", "a"});
   auto plan = plan_resume(history, "", Clock::now(), any);
   EXPECT_TRUE(plan.events.empty());
   EXPECT_FALSE(plan.resync);
@@ -40,7 +39,8 @@ TEST(PlanResume, AFreshStreamStartsAtTheNewestEventAndReplaysNothing) {
 }
 
 TEST(PlanResume, AKnownIdReplaysWhatFollowsItThroughFilter) {
-  auto history = history_of({"a", "b", "a", "b"});
+  realtime::History history(kEpoch);
+  record(history, {"a", "b", "a", "b"});
   auto plan = plan_resume(history, realtime::to_string({kEpoch, 1}), Clock::now(),
                           [](const realtime::Event& e) { return e.channel == "a"; });
   ASSERT_EQ(plan.events.size(), 1u);
@@ -51,7 +51,8 @@ TEST(PlanResume, AKnownIdReplaysWhatFollowsItThroughFilter) {
 }
 
 TEST(PlanResume, AnIdWeNeverIssuedIsAResyncFromTheNewestEvent) {
-  auto history = history_of({"a", "a", "a"});
+  realtime::History history(kEpoch);
+  record(history, {"a", "a", "a"});
   for (const char* id : {"3f2c-not-ours", "zz-1", "5-1"}) {
     auto plan = plan_resume(history, id, Clock::now(), any);
     EXPECT_TRUE(plan.resync) << id;
