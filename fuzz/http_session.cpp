@@ -126,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   tcp::socket client(io), server(io);
   client.connect(h.acceptor.local_endpoint());
   h.acceptor.accept(server);
-  h.app.connections.fetch_add(1);
+  h.app.connections.open.fetch_add(1);
   std::make_shared<igniter::server::HttpSession>(h.app, h.shard, std::move(server))->start();
 
   bool writing = true, reading = true;
@@ -170,6 +170,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   client.close(ignored);
   io.poll();
   if (!h.shard.sessions.empty()) igniter::fuzz::fail("an HTTP session outlived its connection");
-  if (h.app.connections.load() != 0) igniter::fuzz::fail("the connection count did not return to zero");
+  if (h.app.connections.open.load() != 0) igniter::fuzz::fail("the connection count did not return to zero");
   return 0;
 }

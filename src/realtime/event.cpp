@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "base/error_category.hpp"
 #include "igniter/realtime/error.hpp"
 
 namespace igniter::realtime {
@@ -55,34 +56,30 @@ std::optional<EventId> parse_event_id(std::string_view text) noexcept {
 
 namespace {
 
-class RealtimeCategory final : public std::error_category {
- public:
-  const char* name() const noexcept override { return "igniter.realtime"; }
-  std::string message(int code) const override {
-    switch (static_cast<Error>(code)) {
-      case Error::channel_empty:
-        return "channel name is empty";
-      case Error::channel_too_long:
-        return "channel name is longer than 200 bytes";
-      case Error::channel_invalid_character:
-        return "channel name may hold only visible ASCII characters other than ','";
-      case Error::event_type_invalid:
-        return "event type must be 1 to 64 visible ASCII characters";
-      case Error::event_too_large:
-        return "event is larger than the realtime event size limit (max_event_bytes)";
-      case Error::overloaded:
-        return "realtime hub overloaded: events are published faster than they are fanned out";
-      case Error::channel_reserved:
-        return "channel names starting with \"__igniter.\" are reserved";
-    }
-    return "unknown realtime error";
+const char* describe(Error value) noexcept {
+  switch (value) {
+    case Error::channel_empty:
+      return "channel name is empty";
+    case Error::channel_too_long:
+      return "channel name is longer than 200 bytes";
+    case Error::channel_invalid_character:
+      return "channel name may hold only visible ASCII characters other than ','";
+    case Error::event_type_invalid:
+      return "event type must be 1 to 64 visible ASCII characters";
+    case Error::event_too_large:
+      return "event is larger than the realtime event size limit (max_event_bytes)";
+    case Error::overloaded:
+      return "realtime hub overloaded: events are published faster than they are fanned out";
+    case Error::channel_reserved:
+      return "channel names starting with \"__igniter.\" are reserved";
   }
-};
+  return nullptr;
+}
 
 }  // namespace
 
 const std::error_category& error_category() noexcept {
-  static const RealtimeCategory category;
+  static const base::EnumCategory<Error> category("igniter.realtime", describe, "unknown realtime error");
   return category;
 }
 

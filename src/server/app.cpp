@@ -60,23 +60,30 @@ App::Impl::Impl(AppOptions opts)
                                  return hub->change_subscriptions(c, change);
                                }),
                  true);
-  actions[actions.size() - 2].sse_endpoint = true;
+  routes.find("__realtime.events")->sse_endpoint = true;
 }
+
+namespace server {
+Action* Routes::find(std::string_view key) noexcept {
+  auto it = std::find_if(actions.begin(), actions.end(), [&](const Action& a) { return a.key == key; });
+  return it == actions.end() ? nullptr : &*it;
+}
+}  // namespace server
 
 void App::Impl::add_controller(const Controller& controller, bool internal) {
   if (!internal) {
-    for (const auto& name : controllers)
+    for (const auto& name : routes.controllers)
       if (name == controller.name())
         throw std::invalid_argument("duplicate controller: " + controller.name());
-    controllers.push_back(controller.name());
+    routes.controllers.push_back(controller.name());
   }
   for (const auto& action : controller.actions()) {
     auto path = http::join_path({options.base_path, action.path});
-    router.add(action.method, path, actions.size());
+    routes.router.add(action.method, path, routes.actions.size());
     Action copy = action;
     copy.path = http::join_path({action.path});
     copy.internal = internal;
-    actions.push_back(std::move(copy));
+    routes.actions.push_back(std::move(copy));
   }
 }
 
@@ -114,7 +121,7 @@ Response App::Impl::handle(const Action& action, Request& request, const std::st
   Ctx ctx(request, request_id, services());
   try {
     if (!action.internal)
-      for (const auto& procedure : procedures)
+      for (const auto& procedure : routes.procedures)
         if (auto early = procedure.run(ctx)) return std::move(*early);
     for (const auto& procedure : action.options.use)
       if (auto early = procedure.run(ctx)) return std::move(*early);
@@ -148,8 +155,8 @@ bool equal_in_constant_time(std::string_view given, std::string_view expected) n
 Response App::Impl::handle_unrouted(const Request& request, const http::RouteMatch& match) {
   if (match.path_known()) {
     // The SSE endpoint has no HEAD (a stream's head is only known by opening it): 405, docs/realtime.md.
-    auto get = router.match(Method::GET, request.path);
-    bool stream = get.found() && actions[get.route].sse_endpoint;
+    auto get = routes.router.match(Method::GET, request.path);
+    bool stream = get.found() && routes.actions[get.route].sse_endpoint;
     std::string allow;
     for (auto method : match.allowed) {
       if (!allow.empty()) allow += ", ";
@@ -175,7 +182,7 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
           "# HELP igniter_tls_handshake_failures_total TLS handshakes that failed or timed out.\n"
           "# TYPE igniter_tls_handshake_failures_total counter\n"
           "igniter_tls_handshake_failures_total " +
-          std::to_string(tls_handshake_failures.load(std::memory_order_relaxed)) + "\n";
+          std::to_string(tls.handshake_failures.load(std::memory_order_relaxed)) + "\n";
     return Response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {
@@ -183,7 +190,7 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
     return Response::json(200, envelope);
   }
   if (auto response = openapi.serve(request)) return std::move(*response);
-  for (const auto& dir : static_dirs)
+  for (const auto& dir : routes.static_dirs)
     if (auto response = dir.serve(request)) return std::move(*response);
   // The path as sent (percent-encoded, so ASCII): the decoded one may hold bytes that are not UTF-8.
   std::string_view sent_path = std::string_view(request.target).substr(0, request.target.find('?'));
@@ -253,13 +260,13 @@ std::size_t descriptor_reserve(std::size_t descriptor_limit) noexcept {
 }  // namespace
 
 void App::Impl::note_refusal(std::string_view reason, std::uint64_t count) {
-  refusals.fetch_add(count, std::memory_order_relaxed);
+  connections.refusals.fetch_add(count, std::memory_order_relaxed);
   auto now = Clock::now().time_since_epoch().count();
-  auto due = refusal_log_due.load(std::memory_order_relaxed);
+  auto due = connections.refusal_log_due.load(std::memory_order_relaxed);
   if (now < due) return;
   auto next = now + std::chrono::duration_cast<Clock::duration>(kRefusalLogInterval).count();
-  if (!refusal_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
-  auto refused = refusals.exchange(0, std::memory_order_relaxed);
+  if (!connections.refusal_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
+  auto refused = connections.refusals.exchange(0, std::memory_order_relaxed);
   logger.warn(std::string(reason) + "; " + std::to_string(refused) +
               " connection(s) refused with 503 since the last such line (logged at most every " +
               std::to_string(kRefusalLogInterval.count()) + " s)");
@@ -302,10 +309,10 @@ void App::Impl::accept(server::Shard& shard) {
   shard.acceptor.async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !shard.acceptor.is_open()) return;
     if (!ec) {
-      if (connections.fetch_add(1, std::memory_order_relaxed) >= connection_limit) {
-        connections.fetch_sub(1, std::memory_order_relaxed);
+      if (connections.open.fetch_add(1, std::memory_order_relaxed) >= connections.limit) {
+        connections.open.fetch_sub(1, std::memory_order_relaxed);
         refuse(socket.release());
-        note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
+        note_refusal("max_connections (" + std::to_string(connections.limit) + ") reached");
       } else if (auto context = current_tls_context()) {
         std::make_shared<server::HttpSession>(*this, shard,
                                               server::Stream(std::move(socket), std::move(context)))
@@ -343,8 +350,8 @@ void App::Impl::accept(server::Shard& shard) {
 
 std::shared_ptr<asio::ssl::context> App::Impl::current_tls_context() {
   if (!options.tls.enabled()) return nullptr;
-  std::lock_guard lock(tls_mutex);
-  return tls_context;
+  std::lock_guard lock(tls.mutex);
+  return tls.context;
 }
 
 Result<void> App::Impl::reload_tls() {
@@ -358,8 +365,8 @@ Result<void> App::Impl::reload_tls() {
     return std::make_error_code(std::errc::invalid_argument);
   }
   {
-    std::lock_guard lock(tls_mutex);
-    tls_context = std::move(loaded.context);
+    std::lock_guard lock(tls.mutex);
+    tls.context = std::move(loaded.context);
   }
   logger.info("TLS certificate reloaded from " + options.tls.certificate_chain_file.string() +
               "; new connections use it, open ones keep theirs");
@@ -367,14 +374,14 @@ Result<void> App::Impl::reload_tls() {
 }
 
 void App::Impl::note_handshake_failure(std::string_view reason, std::string_view peer) {
-  tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
-  tls_failures_unlogged.fetch_add(1, std::memory_order_relaxed);
+  tls.handshake_failures.fetch_add(1, std::memory_order_relaxed);
+  tls.failures_unlogged.fetch_add(1, std::memory_order_relaxed);
   auto now = Clock::now().time_since_epoch().count();
-  auto due = tls_failure_log_due.load(std::memory_order_relaxed);
+  auto due = tls.failure_log_due.load(std::memory_order_relaxed);
   if (now < due) return;
   auto next = now + std::chrono::duration_cast<Clock::duration>(kRefusalLogInterval).count();
-  if (!tls_failure_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
-  auto failed = tls_failures_unlogged.exchange(0, std::memory_order_relaxed);
+  if (!tls.failure_log_due.compare_exchange_strong(due, next, std::memory_order_relaxed)) return;
+  auto failed = tls.failures_unlogged.exchange(0, std::memory_order_relaxed);
   logger.warn(std::to_string(failed) +
               " TLS handshake(s) failed since the last such line (logged at most every " +
               std::to_string(kRefusalLogInterval.count()) + " s); the last: " + std::string(reason) +
@@ -382,13 +389,13 @@ void App::Impl::note_handshake_failure(std::string_view reason, std::string_view
 }
 
 void App::Impl::accept_redirect(server::Shard& shard) {
-  redirect_acceptor->async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !redirect_acceptor->is_open()) return;
+  tls.redirect_acceptor->async_accept([this, &shard](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !tls.redirect_acceptor->is_open()) return;
     if (!ec) {
-      if (connections.fetch_add(1, std::memory_order_relaxed) >= connection_limit) {
-        connections.fetch_sub(1, std::memory_order_relaxed);
+      if (connections.open.fetch_add(1, std::memory_order_relaxed) >= connections.limit) {
+        connections.open.fetch_sub(1, std::memory_order_relaxed);
         refuse(socket.release());
-        note_refusal("max_connections (" + std::to_string(connection_limit) + ") reached");
+        note_refusal("max_connections (" + std::to_string(connections.limit) + ") reached");
       } else {
         std::make_shared<server::HttpSession>(*this, shard, server::Stream(std::move(socket)), true)->start();
       }
@@ -397,7 +404,7 @@ void App::Impl::accept_redirect(server::Shard& shard) {
     // Out of descriptors or another failure: the main listener sheds load; this one just waits a little.
     auto timer = std::make_shared<asio::steady_timer>(shard.io, kAcceptBackoff);
     timer->async_wait([this, &shard, timer](boost::system::error_code wait_ec) {
-      if (!wait_ec && redirect_acceptor->is_open()) accept_redirect(shard);
+      if (!wait_ec && tls.redirect_acceptor->is_open()) accept_redirect(shard);
     });
   });
 }
@@ -436,25 +443,25 @@ void App::Impl::sweep(server::Shard& shard) {
 
 void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_signals) {
   {
-    std::lock_guard lock(state_mutex);
-    if (running) throw std::logic_error("App already started");
+    std::lock_guard lock(lifecycle.state_mutex);
+    if (lifecycle.running) throw std::logic_error("App already started");
     // Once, not per request (the actions cannot change after start); misconfiguration throws here.
-    openapi.prepare(actions, options, procedures.size());
-    running = true;
-    stopped = false;
+    openapi.prepare(routes.actions, options, routes.procedures.size());
+    lifecycle.running = true;
+    lifecycle.stopped = false;
   }
-  draining = false;
+  lifecycle.draining = false;
   // Misconfiguration fails here, before any thread or socket exists.
   if (options.tls.enabled()) {
     auto loaded = server::make_server_tls_context(options.tls);
     if (!loaded.context) {
-      std::lock_guard lock(state_mutex);
-      running = false;
-      stopped = true;
+      std::lock_guard lock(lifecycle.state_mutex);
+      lifecycle.running = false;
+      lifecycle.stopped = true;
       throw std::invalid_argument(loaded.error);
     }
-    std::lock_guard lock(tls_mutex);
-    tls_context = std::move(loaded.context);
+    std::lock_guard lock(tls.mutex);
+    tls.context = std::move(loaded.context);
   }
 
   unsigned io_threads =
@@ -462,7 +469,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   if (options.worker_threads) workers.emplace(options.worker_threads);
   auto descriptors = raise_descriptor_limit();
   std::size_t affordable = descriptors ? descriptors - descriptor_reserve(descriptors) : 10000;
-  connection_limit = options.max_connections ? options.max_connections : affordable;
+  connections.limit = options.max_connections ? options.max_connections : affordable;
   if (options.max_connections > affordable)
     logger.warn("max_connections (" + std::to_string(options.max_connections) +
                 ") is more than RLIMIT_NOFILE (" + std::to_string(descriptors) + ") affords; past about " +
@@ -473,7 +480,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   shards.clear();
   for (unsigned i = 0; i < io_threads; ++i) {
     auto shard = std::make_unique<server::Shard>(i);
-    tcp::endpoint endpoint(address, i == 0 ? port : bound_port.load());
+    tcp::endpoint endpoint(address, i == 0 ? port : lifecycle.bound_port.load());
     auto& acceptor = shard->acceptor;
     acceptor.open(endpoint.protocol());
     acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -482,17 +489,17 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
-    if (i == 0) bound_port = acceptor.local_endpoint().port();
+    if (i == 0) lifecycle.bound_port = acceptor.local_endpoint().port();
     shards.push_back(std::move(shard));
   }
   if (options.tls.enabled() && options.tls.redirect_port) {
-    redirect_acceptor.emplace(shards[0]->io);
+    tls.redirect_acceptor.emplace(shards[0]->io);
     tcp::endpoint endpoint(address, *options.tls.redirect_port);
-    redirect_acceptor->open(endpoint.protocol());
-    redirect_acceptor->set_option(tcp::acceptor::reuse_address(true));
-    redirect_acceptor->bind(endpoint);
-    redirect_acceptor->listen(asio::socket_base::max_listen_connections);
-    redirect_bound_port = redirect_acceptor->local_endpoint().port();
+    tls.redirect_acceptor->open(endpoint.protocol());
+    tls.redirect_acceptor->set_option(tcp::acceptor::reuse_address(true));
+    tls.redirect_acceptor->bind(endpoint);
+    tls.redirect_acceptor->listen(asio::socket_base::max_listen_connections);
+    tls.redirect_bound_port = tls.redirect_acceptor->local_endpoint().port();
     accept_redirect(*shards[0]);
   }
   for (auto& shard : shards) {
@@ -502,20 +509,20 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     sweep(*shard);
   }
   hub->start();
-  drain_timer = std::make_unique<asio::steady_timer>(shards[0]->io);
+  lifecycle.drain_timer = std::make_unique<asio::steady_timer>(shards[0]->io);
   if (handle_signals) {
-    signals.emplace(shards[0]->io, SIGINT, SIGTERM);
-    if (options.tls.enabled()) signals->add(SIGHUP);
+    lifecycle.signals.emplace(shards[0]->io, SIGINT, SIGTERM);
+    if (options.tls.enabled()) lifecycle.signals->add(SIGHUP);
     wait_for_signal();
   }
   for (auto& shard : shards) shard->thread = std::thread([&io = shard->io] { io.run(); });
   logger.info(std::string("listening on ") + (options.tls.enabled() ? "https://" : "http://") + host + ":" +
-              std::to_string(bound_port) + " with " + std::to_string(io_threads) + " I/O threads, up to " +
-              std::to_string(connection_limit) + " connections");
+              std::to_string(lifecycle.bound_port) + " with " + std::to_string(io_threads) +
+              " I/O threads, up to " + std::to_string(connections.limit) + " connections");
 }
 
 void App::Impl::wait_for_signal() {
-  signals->async_wait([this](boost::system::error_code ec, int signal) {
+  lifecycle.signals->async_wait([this](boost::system::error_code ec, int signal) {
     if (ec) return;
     if (signal == SIGHUP) {
       // Reading two small files: short enough for the I/O thread, and a reload is rare.
@@ -529,13 +536,13 @@ void App::Impl::wait_for_signal() {
 }
 
 void App::Impl::begin_stop() {
-  if (draining.exchange(true)) return;
-  drain_deadline = Clock::now() + options.shutdown_timeout;
+  if (lifecycle.draining.exchange(true)) return;
+  lifecycle.drain_deadline = Clock::now() + options.shutdown_timeout;
   hub->close_all();  // streams end now; clients reconnect (to another instance) with their last id
-  if (redirect_acceptor)
+  if (tls.redirect_acceptor)
     asio::post(shards[0]->io, [this] {
       boost::system::error_code ignored;
-      redirect_acceptor->close(ignored);
+      tls.redirect_acceptor->close(ignored);
     });
   for (auto& shard : shards) {
     asio::post(shard->io, [&shard = *shard] {
@@ -552,16 +559,16 @@ void App::Impl::begin_stop() {
 
 void App::Impl::poll_drain() {
   // Until every connection is gone or the bound has passed; then the loops stop.
-  if (connections.load() == 0 || Clock::now() >= drain_deadline) return finish_stop();
-  drain_timer->expires_after(std::chrono::milliseconds(10));
-  drain_timer->async_wait([this](boost::system::error_code) { poll_drain(); });
+  if (connections.open.load() == 0 || Clock::now() >= lifecycle.drain_deadline) return finish_stop();
+  lifecycle.drain_timer->expires_after(std::chrono::milliseconds(10));
+  lifecycle.drain_timer->async_wait([this](boost::system::error_code) { poll_drain(); });
 }
 
 void App::Impl::finish_stop() {
   for (auto& shard : shards) shard->io.stop();
-  std::lock_guard lock(state_mutex);
-  stopped = true;
-  stopped_cv.notify_all();
+  std::lock_guard lock(lifecycle.state_mutex);
+  lifecycle.stopped = true;
+  lifecycle.stopped_cv.notify_all();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -569,7 +576,7 @@ void App::Impl::finish_stop() {
 App::App(AppOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 App::~App() {
-  if (impl_->running) {
+  if (impl_->lifecycle.running) {
     stop();
     wait();
   }
@@ -581,12 +588,12 @@ App& App::controller(const Controller& controller) {
 }
 
 App& App::use(Procedure procedure) {
-  impl_->procedures.push_back(std::move(procedure));
+  impl_->routes.procedures.push_back(std::move(procedure));
   return *this;
 }
 
 App& App::static_files(std::string url_prefix, std::filesystem::path directory, StaticOptions options) {
-  impl_->static_dirs.emplace_back(std::move(url_prefix), directory, std::move(options));
+  impl_->routes.static_dirs.emplace_back(std::move(url_prefix), directory, std::move(options));
   return *this;
 }
 
@@ -595,13 +602,13 @@ json::value App::schema() const {
 }
 
 json::value App::openapi() const {
-  return server::openapi_document(impl_->actions, impl_->options, impl_->procedures.size());
+  return server::openapi_document(impl_->routes.actions, impl_->options, impl_->routes.procedures.size());
 }
 
 json::value App::Impl::describe() const {
   const Impl& impl = *this;
   json::object controllers;
-  for (const auto& action : impl.actions) {
+  for (const auto& action : impl.routes.actions) {
     if (action.internal) continue;
     auto dot = action.key.find('.');
     auto controller_name = action.key.substr(0, dot);
@@ -628,7 +635,7 @@ json::value App::Impl::describe() const {
 
 std::uint16_t App::start(std::uint16_t port, const std::string& host) {
   impl_->start(port, host, false);
-  return impl_->bound_port;
+  return impl_->lifecycle.bound_port;
 }
 
 void App::listen(std::uint16_t port, const std::string& host) {
@@ -637,14 +644,14 @@ void App::listen(std::uint16_t port, const std::string& host) {
 }
 
 void App::stop() {
-  if (!impl_->running) return;
+  if (!impl_->lifecycle.running) return;
   impl_->begin_stop();
 }
 
 void App::wait() {
   {
-    std::unique_lock lock(impl_->state_mutex);
-    impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+    std::unique_lock lock(impl_->lifecycle.state_mutex);
+    impl_->lifecycle.stopped_cv.wait(lock, [&] { return impl_->lifecycle.stopped; });
   }
   for (auto& shard : impl_->shards)
     if (shard->thread.joinable()) shard->thread.join();
@@ -653,20 +660,20 @@ void App::wait() {
     impl_->workers.reset();
   }
   impl_->hub->stop();
-  impl_->drain_timer.reset();
-  impl_->signals.reset();
-  impl_->redirect_acceptor.reset();
+  impl_->lifecycle.drain_timer.reset();
+  impl_->lifecycle.signals.reset();
+  impl_->tls.redirect_acceptor.reset();
   impl_->shards.clear();
-  impl_->bound_port = 0;
-  impl_->redirect_bound_port = 0;
-  impl_->running = false;
+  impl_->lifecycle.bound_port = 0;
+  impl_->tls.redirect_bound_port = 0;
+  impl_->lifecycle.running = false;
 }
 
 std::uint16_t App::port() const noexcept {
-  return impl_->bound_port;
+  return impl_->lifecycle.bound_port;
 }
 std::uint16_t App::redirect_port() const noexcept {
-  return impl_->redirect_bound_port;
+  return impl_->tls.redirect_bound_port;
 }
 Result<void> App::reload_tls() {
   return impl_->reload_tls();

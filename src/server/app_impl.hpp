@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -52,53 +53,86 @@ struct Shard {
 
 }  // namespace igniter::server
 
+namespace igniter::server {
+
+/// What answers requests: the actions (indexed by the router's route numbers), the app-wide procedures
+/// and the static directories. Built before start, read-only while running (any thread).
+struct Routes {
+  std::vector<Action> actions;
+  std::vector<std::string> controllers;  // names, for duplicate detection
+  std::vector<Procedure> procedures;
+  std::vector<StaticDirectory> static_dirs;
+  http::Router router;
+
+  /// The action whose key (`<controller>.<action>`) is `key`; nullptr when there is none.
+  Action* find(std::string_view key) noexcept;
+};
+
+/// Open connections and the limit on them (AppOptions::max_connections), with the rate-limited log of
+/// refusals. Any thread (atomics); `limit` is set at start.
+struct ConnectionCount {
+  std::atomic<std::size_t> open{0};
+  std::size_t limit = 0;  // options.max_connections, or derived from RLIMIT_NOFILE at start
+  std::atomic<std::int64_t> refusal_log_due{0};  // steady-clock ns: refusals are logged once per interval
+  std::atomic<std::uint64_t> refusals{0};        // connections refused since the last such line
+};
+
+/// Start, drain and stop: what App::run / start / stop wait on and what sessions read to stop keeping
+/// connections alive.
+struct Lifecycle {
+  std::atomic<bool> draining{false};
+  std::atomic<bool> running{false};
+  std::atomic<std::uint16_t> bound_port{0};
+  std::mutex state_mutex;
+  std::condition_variable stopped_cv;
+  bool stopped = true;  // under state_mutex
+  std::optional<boost::asio::signal_set> signals;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer;
+  std::chrono::steady_clock::time_point drain_deadline;
+};
+
+/// HTTPS (when AppOptions::tls is set): the context new connections get, the redirect listener, and the
+/// rate-limited count of failed handshakes.
+struct TlsState {
+  std::mutex mutex;
+  std::shared_ptr<boost::asio::ssl::context> context;               // guarded by mutex; for new connections
+  std::optional<boost::asio::ip::tcp::acceptor> redirect_acceptor;  // on shards[0]
+  std::atomic<std::uint16_t> redirect_bound_port{0};
+  std::atomic<std::uint64_t> handshake_failures{0};  // since start
+  std::atomic<std::uint64_t> failures_unlogged{0};   // since the last such log line
+  std::atomic<std::int64_t> failure_log_due{0};      // steady-clock ns
+};
+
+}  // namespace igniter::server
+
 namespace igniter {
 
 struct App::Impl {
   explicit Impl(AppOptions options);
 
-  // Configuration (before start).
   AppOptions options;
   Logger logger;
   http::TrustedProxies
       trusted_proxies;  // options.trusted_proxies, parsed (a bad entry throws at construction)
-  std::vector<Action> actions;
-  std::vector<std::string> controllers;  // names, for duplicate detection
-  std::vector<Procedure> procedures;
-  std::vector<server::StaticDirectory> static_dirs;
-  http::Router router;
+  server::Routes routes;
+  server::OpenApiEndpoints openapi;  // the OpenAPI document (and reference page), built at start
+
+  // Realtime: the store (events through Redis with a RedisStore), the hub, the app's handle to it.
   std::shared_ptr<store::Store> store;
   std::unique_ptr<server::Hub> hub;
   std::unique_ptr<Realtime> realtime;
 
-  // Running state.
+  // Threads: the shards (one event loop each) and the handlers' pool.
   std::vector<std::unique_ptr<server::Shard>> shards;
   std::optional<boost::asio::thread_pool> workers;
-  std::optional<boost::asio::signal_set> signals;
-  std::atomic<std::size_t> connections{0};
-  std::size_t connection_limit = 0;  // options.max_connections, or derived from RLIMIT_NOFILE at start
-  std::atomic<std::int64_t> refusal_log_due{0};  // steady-clock ns: refusals are logged once per interval
-  std::atomic<std::uint64_t> refusals{0};        // connections refused since the last such line
-  std::atomic<std::uint64_t> next_request{0};
-  std::atomic<bool> draining{false};
-  std::atomic<bool> running{false};
-  std::atomic<std::uint16_t> bound_port{0};
-  std::string request_id_prefix;
-  std::mutex state_mutex;
-  std::condition_variable stopped_cv;
-  bool stopped = true;
-  std::unique_ptr<boost::asio::steady_timer> drain_timer;
-  std::chrono::steady_clock::time_point drain_deadline;
-  server::OpenApiEndpoints openapi;  // the OpenAPI document (and reference page), built at start
 
-  // TLS (when options.tls is set).
-  std::mutex tls_mutex;
-  std::shared_ptr<boost::asio::ssl::context> tls_context;  // guarded by tls_mutex; for new connections
-  std::optional<boost::asio::ip::tcp::acceptor> redirect_acceptor;  // on shards[0]
-  std::atomic<std::uint16_t> redirect_bound_port{0};
-  std::atomic<std::uint64_t> tls_handshake_failures{0};  // since start
-  std::atomic<std::uint64_t> tls_failures_unlogged{0};   // since the last such log line
-  std::atomic<std::int64_t> tls_failure_log_due{0};      // steady-clock ns
+  server::ConnectionCount connections;
+  server::Lifecycle lifecycle;
+
+  // Request ids: `<prefix>-<n>`, the prefix random per process.
+  std::atomic<std::uint64_t> next_request{0};
+  std::string request_id_prefix;
+  server::TlsState tls;
 
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
   Response handle(const Action& action, Request& request, const std::string& request_id);

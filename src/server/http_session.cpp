@@ -145,7 +145,7 @@ HttpSession::HttpSession(App::Impl& app, Shard& shard, Stream stream, bool redir
 }
 
 HttpSession::~HttpSession() {
-  if (!handed_off_) app_.connections.fetch_sub(1, std::memory_order_relaxed);
+  if (!handed_off_) app_.connections.open.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void HttpSession::start() {
@@ -283,8 +283,8 @@ void HttpSession::on_header(beast::error_code ec) {
   for (auto param : url->params()) request_.query.emplace_back(param.key, param.value);
 
   bool keep_alive = head.keep_alive();
-  auto match = app_.router.match(request_.method, request_.path);
-  action_ = match.found() ? &app_.actions[match.route] : nullptr;
+  auto match = app_.routes.router.match(request_.method, request_.path);
+  action_ = match.found() ? &app_.routes.actions[match.route] : nullptr;
   if (action_) request_.params = std::move(match.params);
   if (action_ && action_->sse_endpoint && request_.method == Method::GET) {
     // The realtime hub takes the connection (and its share of the connection count) from here on.
@@ -354,7 +354,7 @@ void HttpSession::on_body(beast::error_code ec) {
   request_.body = std::move(parser_->get().body());
   bool keep_alive = parser_->get().keep_alive();
   if (!action_) {
-    auto match = app_.router.match(request_.method, request_.path);
+    auto match = app_.routes.router.match(request_.method, request_.path);
     return respond(app_.handle_unrouted(request_, match), keep_alive);
   }
   run_action(*action_, std::move(request_));
@@ -388,7 +388,7 @@ void HttpSession::respond_error(unsigned status, std::string_view message, bool 
 
 void HttpSession::respond(Response response, bool keep_alive) {
   if (state_ == State::closed || state_ == State::lingering) return;
-  if (app_.draining.load(std::memory_order_relaxed)) keep_alive = false;
+  if (app_.lifecycle.draining.load(std::memory_order_relaxed)) keep_alive = false;
   state_ = State::writing;
   set_deadline(app_.options.idle_timeout);
   if (request_id_.empty()) request_id_ = app_.make_request_id();
@@ -442,7 +442,7 @@ void HttpSession::on_written(beast::error_code ec, bool keep_alive) {
   out_.reset();
   request_id_.clear();
   request_ = Request{.remote = std::move(request_.remote)};
-  if (ec || !keep_alive || app_.draining.load(std::memory_order_relaxed)) return close();
+  if (ec || !keep_alive || app_.lifecycle.draining.load(std::memory_order_relaxed)) return close();
   read_header();
 }
 
@@ -490,7 +490,7 @@ Response HttpSession::redirect_to_https() const {
   if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos)
     host = host.substr(0, colon);
   std::string location = "https://" + std::string(host);
-  if (auto port = app_.bound_port.load(); port != 443) location += ":" + std::to_string(port);
+  if (auto port = app_.lifecycle.bound_port.load(); port != 443) location += ":" + std::to_string(port);
   location += request_.target;
   return Response(308, "", "").header("Location", location);
 }

@@ -1,11 +1,13 @@
 #pragma once
-// The realtime hub's transport side: SSE connections on the shards, fan-out of recorded events to them,
-// resume from the history, live subscription changes. The socket-free logic lives in src/realtime/.
+// The realtime hub's transport side, a coordinator of units with one purpose each (docs/architecture.md,
+// "Where things are"): publishing and the shards' event-order tasks here (hub.cpp); admission
+// (hub_admission.*), fan-out passes (hub_fanout.*), resume and replay (hub_replay.*), live subscription
+// changes (hub_subscriptions.*), counters and /metrics (hub_stats.*), revocations (revocation.*). Per-shard
+// state is RealtimeShard (realtime_shard.*); one stream is an SseSession (sse_session.*). The socket-free
+// logic below them lives in src/realtime/.
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/intrusive/list.hpp>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -15,18 +17,15 @@
 #include <utility>
 #include <vector>
 
-#include <boost/describe/class.hpp>
-
 #include "igniter/http/request.hpp"
-#include "igniter/json/rules.hpp"
 #include "igniter/realtime/options.hpp"
 #include "igniter/server/app.hpp"
 #include "igniter/server/realtime.hpp"
-#include "realtime/channel_gauges.hpp"
-#include "realtime/channel_index.hpp"
 #include "realtime/history.hpp"
-#include "realtime/inbox.hpp"
 #include "server/cluster.hpp"
+#include "server/hub_admission.hpp"
+#include "server/hub_subscriptions.hpp"
+#include "server/realtime_shard.hpp"
 #include "server/revocation.hpp"
 
 namespace igniter {
@@ -35,88 +34,9 @@ struct Action;
 
 namespace igniter::server {
 
-class Stream;
-
 struct Shard;
 class SseSession;
-using SseHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
-using SseList = boost::intrusive::list<SseSession, boost::intrusive::base_hook<SseHook>,
-                                       boost::intrusive::constant_time_size<false>>;
-
-/// The realtime state of one shard; touched only on that shard's thread (except `inbox` and `gauges`).
-struct RealtimeShard {
-  explicit RealtimeShard(boost::asio::io_context& io);
-  ~RealtimeShard();  // unlinks the sessions; they die with the io_context handlers that own them
-
-  realtime::ChannelIndex index;
-  SseList sessions;
-  std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
-  /// One gather-write for every session queued to since the last flush (outside fan-out passes: replays,
-  /// subscription changes, stream handlers' first data).
-  void flush_dirty();
-  /// Subscribes through the index, keeping the metrics gauges in step; false when it already was.
-  bool subscribe(realtime::Subscriber& session, std::string_view channel);
-  /// Unsubscribes through the index, keeping the gauges in step; false when it was not subscribed.
-  bool unsubscribe(realtime::Subscriber& session, std::string_view channel);
-  /// Unsubscribes from every channel (a closing session).
-  void unsubscribe_all(realtime::Subscriber& session);
-  boost::asio::steady_timer keepalive;
-  std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)
-  std::string alias;       // scratch: the `<channel>:{}` alias of the event being fanned out
-
-  // Set by Hub::start before the loops run. Publishers (and subscription changes) push to the inbox
-  // from any thread; stats() reads the gauges from any thread.
-  std::unique_ptr<realtime::Inbox> inbox;
-  std::unique_ptr<realtime::ChannelGauges> gauges;
-
-  // Fan-out runs in passes (Hub::start_pass): a pass queues what the inbox holds to the subscribers,
-  // then writes to them slice by slice, yielding to the loop between slices so that requests (the
-  // publishers' too) keep being served. Events arriving meanwhile wait for the next pass: under load
-  // every write carries many frames, and an idle shard starts a pass at once.
-  std::vector<std::shared_ptr<SseSession>> pass;  // the sessions the running pass writes to
-  std::size_t pass_cursor = 0;                    // the next one
-  bool pass_running = false;
-
-  // Written by this shard only, read by stats() from anywhere.
-  std::atomic<std::uint64_t> delivered{0};
-  std::atomic<std::uint64_t> dropped{0};
-};
-
-/// One open stream's share of RealtimeOptions::max_streams_per_address; released when destroyed.
-class AddressSlot {
- public:
-  AddressSlot() = default;
-  AddressSlot(Hub* hub, std::string address) : hub_(hub), address_(std::move(address)) {}
-  AddressSlot(AddressSlot&& other) noexcept
-      : hub_(std::exchange(other.hub_, nullptr)), address_(std::move(other.address_)) {}
-  AddressSlot& operator=(AddressSlot&& other) noexcept;
-  ~AddressSlot();
-  explicit operator bool() const noexcept { return hub_ != nullptr; }
-
- private:
-  Hub* hub_ = nullptr;
-  std::string address_;
-};
-
-/// The body of POST <sse path>/subscriptions: live channel changes of an open stream.
-struct SubscriptionChange {
-  std::string connectionId;              ///< From the stream's `connected` frame.
-  std::string token;                     ///< From the same frame; binds the change to that stream.
-  std::vector<std::string> subscribe;    ///< Channels to add.
-  std::vector<std::string> unsubscribe;  ///< Channels to remove.
-  static void rules(json::Rules<SubscriptionChange>& r) {
-    r.field(&SubscriptionChange::subscribe).optional().max_items(100);
-    r.field(&SubscriptionChange::unsubscribe).optional().max_items(100);
-  }
-};
-BOOST_DESCRIBE_STRUCT(SubscriptionChange, (), (connectionId, token, subscribe, unsubscribe))
-
-/// A channel as the connection asked for it, after admission.
-struct Admission {
-  std::vector<std::string> channels;                         // admitted, as asked (`x` or its alias `x:{}`)
-  std::vector<realtime::RefusedChannel> refused;             // with reasons
-  std::vector<std::pair<std::string, json::value>> initial;  // stream channels' first data, in order
-};
+class Stream;
 
 class Hub {
  public:
@@ -186,10 +106,13 @@ class Hub {
   void continue_replay(SseSession& session);
 
  private:
-  friend class AddressSlot;
-
-  void fan_out_locked(const realtime::StoredEventPtr& stored);
+  // hub.cpp
+  // Events were lost on the way to this process: every stream here refetches.
   void broadcast_resync();
+  void keepalive_tick(Shard& shard);
+
+  // hub_fanout.cpp: recorded events reach the shards' inboxes; passes turn them into writes.
+  void fan_out_locked(const realtime::StoredEventPtr& stored);
   // A shard's inbox overflowed with events another process recorded: drop its backlog and make its
   // streams refetch (nothing is lost silently).
   void overflow_locked(Shard& shard, realtime::EventId at);
@@ -197,22 +120,21 @@ class Hub {
   void start_pass(Shard& shard);
   // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
   void continue_pass(Shard& shard);
-  void keepalive_tick(Shard& shard);
-  // A control event (reserved channel: a revocation) reached this shard in event order: applies it to the
-  // shard's streams instead of delivering it (src/server/revocation.cpp). Shard thread.
-  void apply_control(Shard& shard, const realtime::Event& event);
+
+  // hub_replay.cpp: opens an admitted stream: `connected` frame, first data, replay, then live.
+  void start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
+                    const std::string& last_event_id, AddressSlot slot);
   // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
                    const std::vector<std::string>& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
-  void start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
-                    const std::string& last_event_id, AddressSlot slot);
-  // A slot for one more stream from `address`; empty when the address holds max_streams_per_address.
-  AddressSlot acquire_address(std::string address);
-  void release_address(const std::string& address);
+
+  // revocation.cpp: a control event (reserved channel: a revocation) reached this shard in event order:
+  // applies it to the shard's streams instead of delivering it. Shard thread.
+  void apply_control(Shard& shard, const realtime::Event& event);
   // Applies to a new session the revocations recorded after `since` (while its credentials were being
-  // checked): drops scopes, or clears them and returns true when the stream must end (revocation.cpp).
+  // checked): drops scopes, or clears them and returns true when the stream must end.
   bool catch_up_revocations(SseSession& session, realtime::EventId since);
 
   App::Impl& app_;
@@ -226,8 +148,7 @@ class Hub {
   std::atomic<std::uint64_t> next_connection_{0};
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<SseSession>> sessions_;
-  std::mutex addresses_mutex_;
-  std::unordered_map<std::string, std::size_t> streams_by_address_;  // only with max_streams_per_address
+  AddressLimits addresses_;  // max_streams_per_address
 };
 
 }  // namespace igniter::server

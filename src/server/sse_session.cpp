@@ -19,10 +19,8 @@ SseSession::SseSession(Hub& hub, Shard& shard, Stream stream, std::uint64_t id,
       scopes_(std::move(scopes)),
       id_(id),
       token_(token),
-      changes_{.bucket = realtime::TokenBucket(hub.options().subscription_changes_per_second,
-                                               hub.options().subscription_change_burst,
-                                               realtime::TokenBucket::Clock::now()),
-               .channels = {}},
+      ledger_(hub.options().subscription_changes_per_second, hub.options().subscription_change_burst,
+              ChannelLedger::Clock::now()),
       address_slot_(std::move(slot)),
       last_write_tick_(shard.realtime->tick) {
   shard_.realtime->sessions.push_back(*this);
@@ -31,7 +29,7 @@ SseSession::SseSession(Hub& hub, Shard& shard, Stream stream, std::uint64_t id,
 
 SseSession::~SseSession() {
   hub_.connections.fetch_sub(1, std::memory_order_relaxed);
-  hub_.app().connections.fetch_sub(1, std::memory_order_relaxed);
+  hub_.app().connections.open.fetch_sub(1, std::memory_order_relaxed);
 }
 
 std::string SseSession::token_text() const {

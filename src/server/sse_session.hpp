@@ -5,14 +5,13 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "realtime/channel_index.hpp"
 #include "realtime/outbound_queue.hpp"
 #include "realtime/scope_set.hpp"
-#include "realtime/token_bucket.hpp"
 #include "server/hub.hpp"
 #include "server/stream.hpp"
 
@@ -30,12 +29,42 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool token_matches(std::string_view token) const noexcept;
   std::string token_text() const;
   const realtime::ScopeSet& scopes() const noexcept { return scopes_; }
+  /// The shard that owns this stream (its thread is the only one touching the session's delivery state).
+  Shard& shard() const noexcept { return shard_; }
   /// Replaces the scopes (a revocation dropping one); later events are filtered by the new set. Shard thread.
   void set_scopes(realtime::ScopeSet scopes) noexcept { scopes_ = std::move(scopes); }
   /// Scopes resolved for this stream that its client narrowed away: not held, yet a revocation of one of
   /// them reaches the stream (see Hub::apply_control). Usually empty.
   const std::vector<std::string>& withheld() const noexcept { return withheld_; }
   void withhold(std::vector<std::string> scopes) noexcept { withheld_ = std::move(scopes); }
+
+  /// The stream's live subscription changes (any thread; see ChannelLedger).
+  ChannelLedger& ledger() noexcept { return ledger_; }
+
+  /// Bytes the queue takes before reaching its bound.
+  std::size_t room() const noexcept { return queue_.limit() - queue_.pending_bytes(); }
+  /// Whether nothing is queued.
+  bool queue_empty() const noexcept { return queue_.empty(); }
+
+  // A replay larger than the bound is sent page by page (Hub::continue_replay, as the client reads);
+  // live delivery starts when it has caught up. Shard thread.
+  /// The last event replayed so far.
+  realtime::EventId replay_cursor() const noexcept { return replay_cursor_; }
+  void replayed(realtime::EventId through) noexcept { replay_cursor_ = through; }
+  /// Pages the rest of the replay; the stream goes live on `channels` once caught up.
+  void page_rest(std::vector<std::string> channels) {
+    replay_channels_ = std::move(channels);
+    replaying_ = true;
+  }
+  /// Whether a replay is being paged.
+  bool paging() const noexcept { return replaying_; }
+  /// While paging: the channels the stream goes live on (a live change edits them).
+  std::vector<std::string>& paging_channels() noexcept { return replay_channels_; }
+  /// Ends paging: returns the channels to go live on.
+  std::vector<std::string> finish_paging() noexcept {
+    replaying_ = false;
+    return std::exchange(replay_channels_, {});
+  }
 
   /// Queues bytes; false when the bound was reached (the session is then closed as a slow client).
   bool enqueue(realtime::Frame frame);
@@ -76,15 +105,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   std::vector<std::string> replay_channels_;  // channels to subscribe to then (empty when not paging)
   realtime::EventId replay_cursor_{};         // last event replayed so far
   bool replaying_ = false;
-  // Live subscription changes, on worker threads: one at a time per stream, each queued to the shard in
-  // event order (Hub::run_in_event_order) while holding the mutex, so `channels` is what the stream holds
-  // once every queued change has been applied there.
-  struct Changes {
-    std::mutex mutex;
-    realtime::TokenBucket bucket;
-    std::vector<std::string> channels;  // as named (`x` or `x:{}`), for the per-stream channel limit
-  };
-  Changes changes_;
+  ChannelLedger ledger_;      // live subscription changes (worker threads, own mutex)
   AddressSlot address_slot_;  // this stream's share of max_streams_per_address (empty when unlimited)
   std::uint32_t last_write_tick_ = 0;
   bool writing_ = false;
@@ -92,8 +113,6 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool closed_ = false;
   bool ending_ = false;  // end() was called: nothing more is queued; closes when written
   char read_byte_ = 0;
-
-  friend class Hub;
 };
 
 }  // namespace igniter::server

@@ -5,9 +5,9 @@
 #include <string>
 #include <system_error>
 #include <utility>
-#include <variant>
 #include <vector>
 
+#include "igniter/base/result.hpp"
 #include "igniter/client/error.hpp"
 #include "igniter/json/issue.hpp"
 #include "igniter/json/value.hpp"
@@ -34,35 +34,25 @@ struct Error {
 /// The outcome of a call: the answer's `data` decoded into T, or an Error. Like igniter::Result, with
 /// the richer error a remote call needs.
 template <class T>
-class [[nodiscard]] Reply {
- public:
-  Reply(T value, unsigned status = 200) : state_(std::in_place_index<0>, std::move(value)), status_(status) {}
-  Reply(Error error) : state_(std::in_place_index<1>, std::move(error)) {
-    status_ = std::get<1>(state_).status;
-  }
+class [[nodiscard]] Reply : public igniter::detail::ValueOr<T, Error> {
+  using Base = igniter::detail::ValueOr<T, Error>;
 
-  bool ok() const noexcept { return state_.index() == 0; }
-  explicit operator bool() const noexcept { return ok(); }
+ public:
+  Reply(T value, unsigned status = 200) : Base(std::move(value)), status_(status) {}
+  Reply(Error error) : Base(std::move(error)) { status_ = this->stored_error().status; }
 
   /// The HTTP status of the answer (200, 201, 404...); 0 when there was no answer.
   unsigned status() const noexcept { return status_; }
 
-  /// The value; calling it on an error is a programming mistake (checked by std::get).
-  T& value() & { return std::get<0>(state_); }
-  const T& value() const& { return std::get<0>(state_); }
-  T&& value() && { return std::get<0>(std::move(state_)); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
+  /// The value (ok() must hold); see ValueOr for the other accessors.
+  using Base::operator*;
   T&& operator*() && { return std::move(*this).value(); }
 
   /// The error; calling it on a value is a programming mistake (checked by std::get).
-  const Error& error() const& { return std::get<1>(state_); }
-  Error&& error() && { return std::get<1>(std::move(state_)); }
+  const Error& error() const& { return this->stored_error(); }
+  Error&& error() && { return std::move(*this).stored_error(); }
 
  private:
-  std::variant<T, Error> state_;
   unsigned status_ = 0;
 };
 

@@ -1,0 +1,310 @@
+// loadgen sub: many SSE connections on a few epoll threads, timestamping deliveries.
+
+#include "common.hpp"
+
+namespace loadgen {
+namespace {
+
+// ---- sub: SSE subscribers ----
+
+struct PerEvent {
+  std::int64_t max_ns = 0;
+  std::uint32_t count = 0;
+};
+
+struct SubConn {
+  int fd = -1;
+  int source = 0;
+  bool sent = false;       // the request is written
+  bool connected = false;  // 200 and headers received
+  BodyReader reader;
+  std::string line;  // a line split over reads
+};
+
+struct SubThread {
+  std::vector<SubConn> conns;
+  Histogram hist;
+  std::vector<PerEvent> events;  // by seq, with --per-event
+  std::uint64_t deliveries = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t failed = 0;  // connects or non-200 answers
+  std::uint64_t closed_by_peer = 0;
+  std::int64_t first_delivery = 0;  // mono ns
+  std::int64_t last_delivery = 0;
+  std::atomic<std::uint64_t> ready{0};
+  std::atomic<std::uint64_t> finished{0};  // connections ready or failed
+};
+
+struct SubConfig {
+  Target target;
+  std::string request;
+  std::size_t conns = 0;
+  int sources = 1;
+  bool per_event = false;
+  std::size_t max_inflight = 256;  // connects in progress per thread (bounded: the SYN backlog)
+  std::int64_t deadline_ns = 0;    // mono: stop then
+};
+
+void on_line(SubThread& t, std::string_view line, bool per_event) {
+  if (line.size() < 5 || line.compare(0, 5, "data:") != 0) return;
+  std::int64_t ts = find_number(line, "\"ts\":");
+  if (ts < 0) return;
+  std::int64_t now_m = mono_ns();
+  std::int64_t lat = realtime_ns() - ts;
+  t.hist.add(lat);
+  ++t.deliveries;
+  if (!t.first_delivery) t.first_delivery = now_m;
+  t.last_delivery = now_m;
+  if (per_event) {
+    std::int64_t seq = find_number(line, "\"seq\":");
+    if (seq >= 0 && seq < 10'000'000) {
+      if (static_cast<std::size_t>(seq) >= t.events.size())
+        t.events.resize(static_cast<std::size_t>(seq) + 1024);
+      auto& e = t.events[static_cast<std::size_t>(seq)];
+      e.max_ns = std::max(e.max_ns, lat);
+      ++e.count;
+    }
+  }
+}
+
+// Splits SSE body bytes into lines (LF, with CR dropped) and hands complete ones to on_line.
+void on_sse_bytes(SubThread& t, SubConn& c, const char* p, std::size_t n, bool per_event) {
+  while (n > 0) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+    if (!nl) {
+      c.line.append(p, n);
+      return;
+    }
+    std::string_view piece(p, static_cast<std::size_t>(nl - p));
+    if (!c.line.empty()) {
+      c.line.append(piece);
+      std::string_view whole = c.line;
+      if (!whole.empty() && whole.back() == '\r') whole.remove_suffix(1);
+      on_line(t, whole, per_event);
+      c.line.clear();
+      c.line.shrink_to_fit();  // idle connections keep no buffer
+    } else {
+      if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+      on_line(t, piece, per_event);
+    }
+    n -= static_cast<std::size_t>(nl + 1 - p);
+    p = nl + 1;
+  }
+}
+
+void sub_thread(SubThread& t, const SubConfig& cfg, std::size_t first_index) {
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  std::size_t next = 0, inflight = 0;
+  auto start_more = [&] {
+    while (next < t.conns.size() && inflight < cfg.max_inflight) {
+      auto& c = t.conns[next];
+      c.source = cfg.sources > 1
+                     ? 1 + static_cast<int>((first_index + next) % static_cast<std::size_t>(cfg.sources))
+                     : 0;
+      c.fd = open_socket(cfg.target, c.source);
+      if (c.fd < 0) {
+        ++t.failed;
+        t.finished++;
+      } else {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
+        ev.data.u64 = next;
+        epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+        ++inflight;
+      }
+      ++next;
+    }
+  };
+  auto drop = [&](SubConn& c, bool failed) {
+    if (c.fd < 0) return;
+    epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    c.fd = -1;
+    if (!c.connected) {
+      if (failed) ++t.failed;
+      t.finished++;
+      --inflight;
+    } else {
+      ++t.closed_by_peer;
+    }
+  };
+  start_more();
+  std::vector<epoll_event> events(1024);
+  static thread_local char buf[1 << 16];
+  while (!g_stop.load(std::memory_order_relaxed) && mono_ns() < cfg.deadline_ns) {
+    int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
+    for (int i = 0; i < n; ++i) {
+      auto& c = t.conns[events[i].data.u64];
+      if (c.fd < 0) continue;
+      if ((events[i].events & EPOLLOUT) && !c.sent) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err) {
+          drop(c, true);
+          continue;
+        }
+        if (::send(c.fd, cfg.request.data(), cfg.request.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(cfg.request.size())) {
+          drop(c, true);
+          continue;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.u64 = events[i].data.u64;
+        epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        c.sent = true;
+      }
+      if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+        bool closed = false;
+        for (;;) {
+          ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
+          if (got > 0) {
+            t.bytes += static_cast<std::uint64_t>(got);
+            bool ok = c.reader.feed(
+                buf, static_cast<std::size_t>(got),
+                [&] {
+                  if (c.reader.status == 200) {
+                    c.connected = true;
+                    --inflight;
+                    t.ready++;
+                    t.finished++;
+                  }
+                },
+                [&](const char* p, std::size_t len) {
+                  if (p) on_sse_bytes(t, c, p, len, cfg.per_event);
+                });
+            if (!ok || (c.reader.state != BodyReader::State::headers && !c.connected)) {
+              closed = true;
+              break;
+            }
+            if (static_cast<std::size_t>(got) < sizeof buf) break;
+          } else if (got == 0) {
+            closed = true;
+            break;
+          } else {
+            if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
+            break;
+          }
+        }
+        if (closed) drop(c, true);
+      }
+    }
+    start_more();
+  }
+  for (auto& c : t.conns)
+    if (c.fd >= 0) close(c.fd);
+  close(ep);
+}
+
+std::string write_events_json(const std::vector<std::unique_ptr<SubThread>>& threads) {
+  std::size_t n = 0;
+  for (auto& t : threads) n = std::max(n, t->events.size());
+  std::string out = "[";
+  bool first = true;
+  for (std::size_t seq = 0; seq < n; ++seq) {
+    PerEvent e;
+    for (auto& t : threads) {
+      if (seq < t->events.size()) {
+        e.max_ns = std::max(e.max_ns, t->events[seq].max_ns);
+        e.count += t->events[seq].count;
+      }
+    }
+    if (e.count == 0) continue;
+    if (!first) out += ",";
+    first = false;
+    char item[96];
+    std::snprintf(item, sizeof item, "[%zu,%u,%.3f]", seq, e.count, static_cast<double>(e.max_ns) / 1e6);
+    out += item;
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+int run_sub(const Args& a, std::FILE* out) {
+  SubConfig cfg;
+  cfg.target = parse_url(a.get("url"));
+  cfg.conns = static_cast<std::size_t>(a.num("conns", 100));
+  cfg.sources = static_cast<int>(a.num("sources", 1 + static_cast<long>(cfg.conns / 20000)));
+  cfg.per_event = a.has("per-event");
+  cfg.request = "GET " + cfg.target.path + " HTTP/1.1\r\nHost: " + cfg.target.host +
+                "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+  auto hold_s = a.num("hold", 10);
+  auto connect_timeout_s = a.num("connect-timeout", 60);
+  std::size_t nthreads = static_cast<std::size_t>(a.num("threads", std::thread::hardware_concurrency()));
+  nthreads = std::max<std::size_t>(1, std::min(nthreads, std::max<std::size_t>(1, cfg.conns)));
+  std::string ready_file = a.get("ready", a.get("out") + ".ready");
+
+  std::vector<std::unique_ptr<SubThread>> threads;
+  for (std::size_t i = 0; i < nthreads; ++i) {
+    threads.push_back(std::make_unique<SubThread>());
+    threads.back()->conns.resize(cfg.conns / nthreads + (i < cfg.conns % nthreads ? 1 : 0));
+  }
+  // The deadline is set once connected; until then the threads run with the connect timeout.
+  std::int64_t t0 = mono_ns();
+  cfg.deadline_ns = t0 + (connect_timeout_s + hold_s) * 1'000'000'000LL;
+  double cpu0 = cpu_seconds();
+  std::vector<std::thread> workers;
+  std::size_t base = 0;
+  for (std::size_t i = 0; i < nthreads; ++i) {
+    workers.emplace_back(sub_thread, std::ref(*threads[i]), std::cref(cfg), base);
+    base += threads[i]->conns.size();
+  }
+  // Waits until every connection is ready or failed (or the connect timeout).
+  std::uint64_t ready = 0, finished = 0;
+  for (;;) {
+    ready = finished = 0;
+    for (auto& t : threads) {
+      ready += t->ready.load();
+      finished += t->finished.load();
+    }
+    if (finished >= cfg.conns || g_stop.load() || mono_ns() - t0 > connect_timeout_s * 1'000'000'000LL) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::int64_t t_ready = mono_ns();
+  double connect_s = static_cast<double>(t_ready - t0) / 1e9;
+  double cpu_ready = cpu_seconds();
+  if (!ready_file.empty() && ready_file != ".ready") {
+    std::ofstream(ready_file) << ready << "\n";
+  }
+  std::int64_t end = t_ready + hold_s * 1'000'000'000LL;
+  while (!g_stop.load() && mono_ns() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  g_stop = true;
+  for (auto& w : workers) w.join();
+  double cpu_end = cpu_seconds();
+
+  Histogram hist;
+  std::uint64_t deliveries = 0, bytes = 0, failed = 0, closed = 0;
+  std::int64_t first = 0, last = 0;
+  for (auto& t : threads) {
+    hist.merge(t->hist);
+    deliveries += t->deliveries;
+    bytes += t->bytes;
+    failed += t->failed;
+    closed += t->closed_by_peer;
+    if (t->first_delivery && (!first || t->first_delivery < first)) first = t->first_delivery;
+    last = std::max(last, t->last_delivery);
+  }
+  double span = last > first ? static_cast<double>(last - first) / 1e9 : 0;
+  std::fprintf(
+      out,
+      "{\"mode\":\"sub\",\"conns\":%zu,\"ready\":%llu,\"failed\":%llu,\"closed_by_server\":%llu,"
+      "\"connect_seconds\":%.3f,\"connect_rate\":%.1f,\"deliveries\":%llu,\"bytes\":%llu,"
+      "\"delivery_span_seconds\":%.3f,\"deliveries_per_second\":%.1f,\"first_delivery_mono_ns\":%lld,"
+      "\"last_delivery_mono_ns\":%lld,"
+      "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"cpu_seconds_connect\":%.3f,"
+      "\"cpu_seconds_hold\":%.3f,\"threads\":%zu,\"histogram_us\":%s",
+      cfg.conns, static_cast<unsigned long long>(ready), static_cast<unsigned long long>(failed),
+      static_cast<unsigned long long>(closed), connect_s,
+      connect_s > 0 ? static_cast<double>(ready) / connect_s : 0.0,
+      static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(bytes), span,
+      span > 0 ? static_cast<double>(deliveries) / span : 0.0, static_cast<long long>(first),
+      static_cast<long long>(last), hist.percentile_ms(50), hist.percentile_ms(99), hist.max_ms(),
+      cpu_ready - cpu0, cpu_end - cpu_ready, nthreads, hist.sparse_json().c_str());
+  if (cfg.per_event) std::fprintf(out, ",\"events\":%s", write_events_json(threads).c_str());
+  std::fprintf(out, "}\n");
+  return 0;
+}
+
+}  // namespace loadgen

@@ -1,0 +1,102 @@
+"""Driving bench/loadgen: subscriber and publisher processes, and merging their figures."""
+from .procs import *  # noqa: F401,F403
+
+
+class Run:
+    def __init__(self, args):
+        self.args = args
+        self.loadgen = os.path.join(args.bin_dir, "loadgen")
+        self.out = args.out_dir
+        self.n = 0
+        self.settle = 0.2 if args.quick else 1.0  # seconds for in-flight frames to land
+
+    def path(self, stem):
+        self.n += 1
+        return os.path.join(self.out, "raw", f"{self.n:03d}-{stem}.json")
+
+    def subscribers(self, url, conns, hold, per_event=False, stem="sub"):
+        """Starts ceil(conns/PER_PROCESS) loadgen sub processes; returns them once all are connected."""
+        procs = []
+        nproc = max(1, math.ceil(conns / PER_PROCESS))
+        for i in range(nproc):
+            share = conns // nproc + (1 if i < conns % nproc else 0)
+            out = self.path(f"{stem}{i}")
+            cmd = [self.loadgen, "sub", "--url", url, "--conns", str(share), "--hold", str(hold),
+                   "--threads", str(self.args.threads), "--sources", str(4 + i * 4), "--connect-timeout", "180",
+                   "--out", out]
+            if per_event:
+                cmd.append("--per-event")
+            procs.append((spawn(cmd, log_path=out + ".log"), out))
+        deadline = time.time() + 200
+        while time.time() < deadline:
+            if all(os.path.exists(o + ".ready") or p.poll() is not None for p, o in procs):
+                break
+            time.sleep(0.05)
+        return procs
+
+    def finish(self, procs):
+        results = []
+        for p, out in procs:
+            stop(p, signal.SIGTERM, timeout=30)
+            if os.path.exists(out):
+                results.append(json.load(open(out)))
+        return results
+
+    def publish(self, url, rate, duration, conns=4, body=None, count=None):
+        out = self.path("pub")
+        cmd = [self.loadgen, "pub", "--url", url, "--rate", str(rate), "--duration", str(duration),
+               "--conns", str(conns), "--size", "100", "--out", out]
+        if body:
+            cmd += ["--body", body]
+        if count is not None:
+            cmd += ["--count", str(count)]
+        subprocess.run(cmd, timeout=duration + 60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return json.load(open(out)) if os.path.exists(out) else {}
+
+
+def merge_subs(results):
+    """One figure set from several loadgen sub processes."""
+    if not results:
+        return {}
+    hist = {}
+    for r in results:
+        for us, count in r["histogram_us"]:
+            hist[us] = hist.get(us, 0) + count
+    total = sum(hist.values())
+
+    def pct(p):
+        if not total:
+            return 0.0
+        rank = int(p / 100 * (total - 1)) + 1
+        seen = 0
+        for us in sorted(hist):
+            seen += hist[us]
+            if seen >= rank:
+                return min(us / 1000, max(r["latency_ms"]["max"] for r in results))
+        return 0.0
+    firsts = [r["first_delivery_mono_ns"] for r in results if r["first_delivery_mono_ns"]]
+    lasts = [r["last_delivery_mono_ns"] for r in results if r["last_delivery_mono_ns"]]
+    span = (max(lasts) - min(firsts)) / 1e9 if firsts and lasts and max(lasts) > min(firsts) else 0
+    deliveries = sum(r["deliveries"] for r in results)
+    merged = {
+        "conns": sum(r["conns"] for r in results), "ready": sum(r["ready"] for r in results),
+        "failed": sum(r["failed"] for r in results), "closed_by_server": sum(r["closed_by_server"] for r in results),
+        "connect_seconds": max(r["connect_seconds"] for r in results), "deliveries": deliveries,
+        "deliveries_per_second": deliveries / span if span else 0.0,
+        "p50_ms": pct(50), "p99_ms": pct(99), "max_ms": max(r["latency_ms"]["max"] for r in results),
+        "loadgen_cpu_seconds": sum(r["cpu_seconds_hold"] for r in results), "processes": len(results),
+    }
+    merged["connect_rate"] = merged["ready"] / merged["connect_seconds"] if merged["connect_seconds"] else 0
+    if any("events" in r for r in results):
+        events = {}
+        for r in results:
+            for seq, count, max_ms in r.get("events", []):
+                c, m = events.get(seq, (0, 0.0))
+                events[seq] = (c + count, max(m, max_ms))
+        complete = sorted(m for c, m in events.values() if c >= merged["ready"])
+        merged["events"] = len(events)
+        merged["events_complete"] = len(complete)
+        if complete:
+            merged["last_subscriber_p50_ms"] = complete[len(complete) // 2]
+            merged["last_subscriber_max_ms"] = complete[-1]
+    return merged

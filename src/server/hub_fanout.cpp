@@ -1,0 +1,96 @@
+#include "server/hub_fanout.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "realtime/channel.hpp"
+#include "server/app_impl.hpp"
+#include "server/hub.hpp"
+#include "server/sse_session.hpp"
+#include "server/stream_frames.hpp"
+
+namespace igniter::server {
+
+namespace asio = boost::asio;
+
+void Hub::fan_out_locked(const realtime::StoredEventPtr& stored) {
+  published.fetch_add(1, std::memory_order_relaxed);
+  for (auto* shard : shards_) {
+    auto& inbox = *shard->realtime->inbox;
+    // Local publishes checked the room first; an event from the cluster's stream was recorded already.
+    if (!inbox.has_room(stored->frame.size())) {
+      overflow_locked(*shard, stored->event.id);
+      continue;
+    }
+    // A burst costs one wake-up per shard; while a pass runs, it takes the inbox when it ends.
+    if (inbox.push({.event = stored, .task = {}}))
+      asio::post(shard->io, [this, shard] { start_pass(*shard); });
+  }
+}
+
+void Hub::overflow_locked(Shard& shard, realtime::EventId at) {
+  auto& inbox = *shard.realtime->inbox;
+  auto dropped = inbox.drop_events();
+  resyncs.fetch_add(1, std::memory_order_relaxed);
+  app_.logger.error("realtime: shard " + std::to_string(shard.index) + " fell " + std::to_string(dropped) +
+                    " events behind its inbox bound (max_inbox_bytes): its streams refetch");
+  // In order with the subscription changes still waiting; framed with the id of the event that did not
+  // fit, so that later events keep ascending ids.
+  auto frame = refetch_frame(at, std::chrono::system_clock::now());
+  bool first = inbox.push({.event = nullptr, .task = [&shard, frame] {
+                             for (auto& session : shard.realtime->sessions) session.enqueue(frame);
+                           }});
+  if (first) asio::post(shard.io, [this, &shard] { start_pass(shard); });
+}
+
+void Hub::start_pass(Shard& shard) {
+  auto& rt = *shard.realtime;
+  if (rt.pass_running) return;
+  // What is left waits for the next pass (the inbox is bounded: max_inbox_bytes).
+  auto batch = rt.inbox->take(pass_budget(options_.max_pending_bytes));
+  if (batch.empty()) return;
+  for (auto& item : batch) {
+    if (item.task) {
+      try {
+        item.task();
+      } catch (const std::exception& error) {  // never across the loop's callback
+        app_.logger.error(std::string("realtime: a shard task failed: ") + error.what());
+      }
+      continue;
+    }
+    const auto& stored = item.event;
+    if (realtime::is_reserved_channel(stored->event.channel)) {  // a control event: applied, not delivered
+      apply_control(shard, stored->event);
+      continue;
+    }
+    rt.index.for_each(stored->event.channel,
+                      [&](realtime::Subscriber& s) { static_cast<SseSession&>(s).deliver(*stored); });
+    rt.alias.assign(stored->event.channel).append(":{}");
+    realtime::Frame aliased;
+    rt.index.for_each(rt.alias, [&](realtime::Subscriber& s) {
+      if (!aliased) aliased = alias_frame(*stored, rt.alias);
+      static_cast<SseSession&>(s).deliver(*stored, aliased);
+    });
+  }
+  // Every frame of the batch is queued: one write per socket carries all of them.
+  rt.pass.clear();
+  for (auto* session : rt.dirty) rt.pass.push_back(session->shared_from_this());
+  rt.dirty.clear();
+  rt.pass_cursor = 0;
+  rt.pass_running = true;
+  continue_pass(shard);
+}
+
+void Hub::continue_pass(Shard& shard) {
+  auto& rt = *shard.realtime;
+  auto end = std::min(rt.pass.size(), rt.pass_cursor + pass_slice(rt.pass.size()));
+  for (; rt.pass_cursor < end; ++rt.pass_cursor) rt.pass[rt.pass_cursor]->flush();
+  if (rt.pass_cursor < rt.pass.size()) {
+    asio::post(shard.io, [this, &shard] { continue_pass(shard); });  // behind what became ready meanwhile
+    return;
+  }
+  rt.pass.clear();
+  rt.pass_running = false;
+  start_pass(shard);  // what arrived during this pass
+}
+
+}  // namespace igniter::server

@@ -1,0 +1,138 @@
+#include "server/hub_replay.hpp"
+
+#include <array>
+#include <random>
+
+#include "realtime/frame.hpp"
+#include "server/app_impl.hpp"
+#include "server/hub.hpp"
+#include "server/revocation.hpp"
+#include "server/sse_session.hpp"
+#include "server/stream_frames.hpp"
+
+namespace igniter::server {
+
+namespace asio = boost::asio;
+using SystemClock = std::chrono::system_clock;
+
+namespace {
+
+std::array<std::uint64_t, 2> random_token() {
+  std::random_device random;  // the kernel's CSPRNG on Linux
+  auto word = [&] { return (static_cast<std::uint64_t>(random()) << 32) | random(); };
+  return {word(), word()};
+}
+
+}  // namespace
+
+void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
+                       const std::string& last_event_id, AddressSlot slot) {
+  auto id = next_connection_id();
+  auto session = std::make_shared<SseSession>(*this, shard, std::move(stream), id, random_token(),
+                                              realtime::ScopeSet(std::move(grant.held)), std::move(slot));
+  session->ledger().set_channels(admission.channels);  // before register_session: no change can race it
+  session->withhold(std::move(grant.withheld));
+  // A revocation that passed while the credentials were checked: applied before anything is replayed.
+  bool revoked = catch_up_revocations(*session, grant.resolved_after);
+  auto now = SystemClock::now();
+
+  // Resume: what the client missed, from the history, filtered like live delivery would be.
+  auto plan = plan_resume(history_, last_event_id, now, [&](const realtime::Event& e) {
+    return (holds_plain(admission.channels, e.channel) || holds_alias(admission.channels, e.channel)) &&
+           session->scopes().admits(e.scopes);
+  });
+  if (plan.resync) resyncs.fetch_add(1, std::memory_order_relaxed);
+
+  realtime::ConnectedInfo info;
+  info.channels = admission.channels;
+  info.time = now;
+  info.retry = options_.retry_hint;
+  info.connection_id = std::to_string(id);
+  info.token = session->token_text();
+  info.refused = admission.refused;
+  info.scopes = session->scopes().values();
+  info.position = plan.position;
+  info.resync = plan.resync;
+
+  session->enqueue(stream_head());
+  session->enqueue(realtime::Frame::copy_of(realtime::encode_connected(info)));
+  for (auto& [channel, data] : admission.initial) {
+    realtime::Event first{.channel = channel, .data = std::move(data), .time = now};
+    session->enqueue(realtime::Frame::copy_of(realtime::encode_event_body(first)));
+  }
+  if (plan.resync) {
+    // Igniter.js clients refetch everything on a revalidation of the empty key; ours also read `resync`.
+    session->enqueue(refetch_frame(plan.position, now));
+  }
+  register_session(id, session);
+  session->watch();
+  session->replayed(plan.position);
+  if (replay_page(*session, plan.events, admission.channels)) {
+    go_live(*session, admission.channels, plan.replayed_through);
+  } else {
+    // More to replay than the bound holds: the rest follows page by page as the client reads it
+    // (continue_replay), then live events. Cutting it off instead would make it come back forever.
+    session->page_rest(std::move(admission.channels));
+  }
+  if (revoked) session->end(revoked_frame());
+  shard.realtime->flush_dirty();
+}
+
+bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
+                      const std::vector<std::string>& channels) {
+  auto& rt = *session.shard().realtime;
+  std::uint64_t replayed = 0;  // replays count as deliveries (RealtimeStats::events_delivered)
+  bool complete = true;
+  for (const auto& stored : events) {
+    realtime::Frame plain, aliased;
+    if (holds_plain(channels, stored->event.channel)) plain = stored->frame;
+    if (holds_alias(channels, stored->event.channel))
+      aliased = alias_frame(*stored, stored->event.channel + ":{}");
+    if (plain.size() + aliased.size() > session.room()) {
+      complete = false;
+      // One event larger than the whole bound can never be sent: that is a slow client after all.
+      if (session.queue_empty()) session.enqueue(plain ? plain : aliased);
+      break;
+    }
+    replayed += (plain && session.try_enqueue(plain)) + (aliased && session.try_enqueue(aliased));
+    session.replayed(stored->event.id);
+  }
+  rt.delivered.store(rt.delivered.load(std::memory_order_relaxed) + replayed, std::memory_order_relaxed);
+  return complete;
+}
+
+void Hub::go_live(SseSession& session, const std::vector<std::string>& channels,
+                  std::uint64_t replayed_through) {
+  auto& rt = *session.shard().realtime;
+  for (const auto& channel : channels) rt.subscribe(session, channel);
+  session.skip_through(replayed_through);
+}
+
+void Hub::continue_replay(SseSession& session) {
+  if (session.closed()) return;
+  const auto& channels = session.paging_channels();
+  auto keep = [&](const realtime::Event& e) {
+    return (holds_plain(channels, e.channel) || holds_alias(channels, e.channel)) &&
+           session.scopes().admits(e.scopes);
+  };
+  auto replay = history_.replay_after(session.replay_cursor(), SystemClock::now(), keep);
+  std::uint64_t replayed_through = session.replay_cursor().seq;
+  if (replay.gap) {
+    // The history moved past the client while it was catching up: announce the gap, then go live.
+    auto latest = history_.latest_id();
+    resyncs.fetch_add(1, std::memory_order_relaxed);
+    session.enqueue(refetch_frame(latest, SystemClock::now()));
+    replayed_through = latest.seq;
+  } else if (!replay_page(session, replay.events, channels)) {
+    return;  // the next page goes when this one has been read
+  } else {
+    replayed_through = session.replay_cursor().seq;
+  }
+  if (session.closed()) return;
+  // Caught up: this page was read from the history on this thread, so every later event is still on its
+  // way to this shard's inbox and arrives live after the subscription below.
+  auto live = session.finish_paging();
+  go_live(session, live, replayed_through);
+}
+
+}  // namespace igniter::server

@@ -1,0 +1,66 @@
+#pragma once
+// The realtime state of one shard: its streams, its channel index, the pass that writes to them, the
+// counters it publishes. Touched only by the shard's thread, except `inbox` and `gauges` (see below).
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "realtime/channel_gauges.hpp"
+#include "realtime/channel_index.hpp"
+#include "realtime/inbox.hpp"
+
+namespace igniter::server {
+
+struct Shard;
+class SseSession;
+using SseHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+using SseList = boost::intrusive::list<SseSession, boost::intrusive::base_hook<SseHook>,
+                                       boost::intrusive::constant_time_size<false>>;
+
+/// The realtime state of one shard; touched only on that shard's thread (except `inbox` and `gauges`).
+struct RealtimeShard {
+  explicit RealtimeShard(boost::asio::io_context& io);
+  ~RealtimeShard();  // unlinks the sessions; they die with the io_context handlers that own them
+
+  realtime::ChannelIndex index;
+  SseList sessions;
+  std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
+  /// One gather-write for every session queued to since the last flush (outside fan-out passes: replays,
+  /// subscription changes, stream handlers' first data).
+  void flush_dirty();
+  /// Subscribes through the index, keeping the metrics gauges in step; false when it already was.
+  bool subscribe(realtime::Subscriber& session, std::string_view channel);
+  /// Unsubscribes through the index, keeping the gauges in step; false when it was not subscribed.
+  bool unsubscribe(realtime::Subscriber& session, std::string_view channel);
+  /// Unsubscribes from every channel (a closing session).
+  void unsubscribe_all(realtime::Subscriber& session);
+  boost::asio::steady_timer keepalive;
+  std::uint32_t tick = 0;  // keepalive ticks so far (sessions remember the tick of their last write)
+  std::string alias;       // scratch: the `<channel>:{}` alias of the event being fanned out
+
+  // Set by Hub::start before the loops run. Publishers (and subscription changes) push to the inbox
+  // from any thread; stats() reads the gauges from any thread.
+  std::unique_ptr<realtime::Inbox> inbox;
+  std::unique_ptr<realtime::ChannelGauges> gauges;
+
+  // Fan-out runs in passes (src/server/hub_fanout.cpp): a pass queues what the inbox holds to the
+  // subscribers, then writes to them slice by slice, yielding to the loop between slices so that
+  // requests (the publishers' too) keep being served. Events arriving meanwhile wait for the next pass:
+  // under load every write carries many frames, and an idle shard starts a pass at once.
+  std::vector<std::shared_ptr<SseSession>> pass;  // the sessions the running pass writes to
+  std::size_t pass_cursor = 0;                    // the next one
+  bool pass_running = false;
+
+  // Written by this shard only, read by stats() from anywhere.
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> dropped{0};
+};
+
+}  // namespace igniter::server

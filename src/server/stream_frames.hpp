@@ -1,0 +1,31 @@
+#pragma once
+// The bytes a stream sends besides its events' own frames: the response head, a refusal, the `x:{}`
+// alias of an event, the refetch (`revalidate [""]`) that announces a gap. Socket-free.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "igniter/server/response.hpp"
+#include "realtime/frame.hpp"
+#include "realtime/history.hpp"
+
+namespace igniter::server {
+
+/// The response head of every stream: the headers Igniter.js sends, and a body delimited by the close.
+const realtime::Frame& stream_head();
+
+/// A plain HTTP response with Connection: close, for refusing a stream outright.
+std::string serialize_closing(const Response& response);
+
+/// The Igniter.js per-action hook subscribes to `<channel>:{}` and only takes envelopes naming that exact
+/// channel: its subscribers get the event re-encoded under the alias (once per shard and event).
+realtime::Frame alias_frame(const realtime::StoredEvent& stored, std::string_view alias);
+
+/// The revalidation of the empty key (Igniter.js clients refetch everything), framed with `id`.
+realtime::Frame refetch_frame(realtime::EventId id, std::chrono::system_clock::time_point now);
+
+/// An event's frame is `id: <id>\n` + its body: the most it can take on top of the body.
+inline constexpr std::size_t kIdLineBytes = realtime::kMaxEventIdLength + 5;
+
+}  // namespace igniter::server

@@ -1,0 +1,65 @@
+#include "server/hub_replay.hpp"
+
+#include <gtest/gtest.h>
+
+namespace igniter::server {
+namespace {
+
+using Clock = std::chrono::system_clock;
+constexpr std::uint64_t kEpoch = 77;
+
+void record(realtime::History& history, std::initializer_list<const char*> channels) {
+  for (const char* channel : channels) {
+    realtime::Event event;
+    event.channel = channel;
+    event.time = Clock::now();
+    history.record(std::move(event));
+  }
+}
+
+auto any = [](const realtime::Event&) { return true; };
+
+TEST(HoldsChannel, TellsThePlainNameFromItsAlias) {
+  std::vector<std::string> names{"posts:{}", "users"};
+  EXPECT_TRUE(holds_alias(names, "posts"));
+  EXPECT_FALSE(holds_plain(names, "posts"));
+  EXPECT_TRUE(holds_plain(names, "users"));
+  EXPECT_FALSE(holds_alias(names, "users"));
+  EXPECT_FALSE(holds_alias(names, "post"));
+}
+
+TEST(PlanResume, AFreshStreamStartsAtTheNewestEventAndReplaysNothing) {
+  realtime::History history(kEpoch);
+  record(history, {"a", "a"});
+  auto plan = plan_resume(history, "", Clock::now(), any);
+  EXPECT_TRUE(plan.events.empty());
+  EXPECT_FALSE(plan.resync);
+  EXPECT_EQ(plan.position, (realtime::EventId{kEpoch, 2}));
+  EXPECT_EQ(plan.replayed_through, 2u);
+}
+
+TEST(PlanResume, AKnownIdReplaysWhatFollowsItThroughFilter) {
+  realtime::History history(kEpoch);
+  record(history, {"a", "b", "a", "b"});
+  auto plan = plan_resume(history, realtime::to_string({kEpoch, 1}), Clock::now(),
+                          [](const realtime::Event& e) { return e.channel == "a"; });
+  ASSERT_EQ(plan.events.size(), 1u);
+  EXPECT_EQ(plan.events[0]->event.id.seq, 3u);
+  EXPECT_FALSE(plan.resync);
+  EXPECT_EQ(plan.position, (realtime::EventId{kEpoch, 1}));  // continues from the client's own position
+  EXPECT_EQ(plan.replayed_through, 3u);
+}
+
+TEST(PlanResume, AnIdWeNeverIssuedIsAResyncFromTheNewestEvent) {
+  realtime::History history(kEpoch);
+  record(history, {"a", "a", "a"});
+  for (const char* id : {"3f2c-not-ours", "zz-1", "5-1"}) {
+    auto plan = plan_resume(history, id, Clock::now(), any);
+    EXPECT_TRUE(plan.resync) << id;
+    EXPECT_EQ(plan.position, (realtime::EventId{kEpoch, 3})) << id;
+    EXPECT_EQ(plan.replayed_through, 3u) << id;
+  }
+}
+
+}  // namespace
+}  // namespace igniter::server
