@@ -17,6 +17,7 @@
 
 #include "igniter/store/memory_store.hpp"
 #include "server/app_impl.hpp"
+#include "server/drain.hpp"
 #include "server/http_session.hpp"
 
 namespace igniter {
@@ -363,6 +364,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   {
     std::lock_guard lock(state_mutex);
     if (running) throw std::logic_error("App already started");
+    server::drain_settings(options);  // a drain that cannot work fails now, not at the stop
     running = true;
     stopped = false;
   }
@@ -420,7 +422,9 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
 void App::Impl::begin_stop() {
   if (draining.exchange(true)) return;
   drain_deadline = Clock::now() + options.shutdown_timeout;
-  hub->close_all();  // streams end now; clients reconnect (to another instance) with their last id
+  // Streams end in batches over the drain window; clients reconnect elsewhere with their last id.
+  stream_drain = std::make_unique<server::StreamDrain>(shards, server::drain_settings(options));
+  stream_drain->start();
   for (auto& shard : shards) {
     asio::post(shard->io, [&shard = *shard] {
       boost::system::error_code ignored;
@@ -534,6 +538,7 @@ void App::wait() {
   }
   impl_->hub->stop();
   impl_->drain_timer.reset();
+  impl_->stream_drain.reset();
   impl_->signals.reset();
   impl_->shards.clear();
   impl_->bound_port = 0;

@@ -25,6 +25,7 @@
 namespace igniter::server {
 
 class HttpSession;
+class StreamDrain;
 using SessionHook =
     boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
 using SessionList = boost::intrusive::list<HttpSession, boost::intrusive::base_hook<SessionHook>,
@@ -86,6 +87,7 @@ struct App::Impl {
   std::condition_variable stopped_cv;
   bool stopped = true;
   std::unique_ptr<boost::asio::steady_timer> drain_timer;
+  std::unique_ptr<server::StreamDrain> stream_drain;  // closes the SSE streams in batches (server/drain.hpp)
   std::chrono::steady_clock::time_point drain_deadline;
 
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
