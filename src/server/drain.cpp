@@ -23,6 +23,20 @@ realtime::DrainSettings drain_settings(const AppOptions& options) {
   return {.window = options.drain_window, .rate = options.drain_rate, .max_batches = options.drain_batches};
 }
 
+namespace {
+
+// A frame with only a comment and `retry:` dispatches no event: an EventSource takes it as its next
+// reconnect delay, and resumes elsewhere with Last-Event-ID once the stream ends. A zero window is the
+// stop without draining: no hint, clients come back after the first frame's (RealtimeOptions::retry_hint).
+template <class Drain>
+std::string last_frame(const Drain& drain, double uniform) {
+  if (drain.settings.window.count() == 0) return ": draining\n\n";
+  return ": draining\nretry: " + std::to_string(realtime::drain_retry_hint(drain.plan, uniform).count()) +
+         "\n\n";
+}
+
+}  // namespace
+
 struct StreamDrain::PerShard {
   PerShard(Shard& s, realtime::DrainSettings settings)
       : shard(s), timer(s.io), settings(settings), random(std::random_device{}()) {}
@@ -64,10 +78,7 @@ void StreamDrain::next_batch(PerShard& drain) {
   for (; drain.cursor < end; ++drain.cursor) {
     auto session = drain.streams[drain.cursor].lock();
     if (!session || session->closed()) continue;
-    // A frame with only a comment and `retry:` dispatches no event: an EventSource takes it as its next
-    // reconnect delay, and resumes elsewhere with Last-Event-ID once the stream ends.
-    auto retry = realtime::drain_retry_hint(drain.plan, uniform(drain.random));
-    session->end(realtime::Frame::copy_of(": draining\nretry: " + std::to_string(retry.count()) + "\n\n"));
+    session->end(realtime::Frame::copy_of(last_frame(drain, uniform(drain.random))));
   }
   drain.shard.realtime->flush_dirty();
   if (++drain.batch == drain.plan.batches.size()) return sweep(drain);
@@ -81,7 +92,7 @@ void StreamDrain::sweep(PerShard& drain) {
   std::vector<std::shared_ptr<SseSession>> late;
   for (auto& session : drain.shard.realtime->sessions)
     if (!session.closed()) late.push_back(session.shared_from_this());
-  for (auto& session : late) session->end(realtime::Frame::copy_of(": draining\nretry: 0\n\n"));
+  for (auto& session : late) session->end(realtime::Frame::copy_of(last_frame(drain, 0.0)));
   if (!late.empty()) drain.shard.realtime->flush_dirty();
   drain.timer.expires_after(milliseconds(100));
   drain.timer.async_wait([this, &drain](boost::system::error_code ec) {
