@@ -111,7 +111,8 @@ class Node {
 
 struct Outcome {
   long stop_ms = 0, all_moved_ms = 0;
-  std::size_t moved = 0, peak_100ms = 0, peak_1s = 0, lost = 0, duplicated = 0, published = 0, failed = 0;
+  std::size_t moved = 0, close_peak_100ms = 0, peak_100ms = 0, peak_1s = 0, lost = 0, duplicated = 0,
+              published = 0, failed = 0;
 };
 
 Outcome run(const std::string& redis_url, std::size_t clients, long window_ms, double rate) {
@@ -176,6 +177,21 @@ Outcome run(const std::string& redis_url, std::size_t clients, long window_ms, d
   }
   out.moved = report.moves.size();
   out.peak_100ms = report.peak_moves_per(100ms);
+  {
+    igniter::test::RoamingReport closes;
+    closes.moves = report.closes;
+    out.close_peak_100ms = closes.peak_moves_per(100ms);
+  }
+  if (std::getenv("DRAIN_BENCH_TRACE")) {  // reconnects and closes per 100 ms since the first close
+    auto first =
+        report.closes.empty() ? Clock::now() : *std::min_element(report.closes.begin(), report.closes.end());
+    std::vector<int> moves(200), closes(200);
+    for (auto at : report.moves) moves[std::min<long>(199, (at - first) / 100ms)]++;
+    for (auto at : report.closes) closes[std::min<long>(199, (at - first) / 100ms)]++;
+    for (int i = 0; i < 200; ++i)
+      if (moves[i] || closes[i])
+        std::fprintf(stderr, "%5d ms  closes %5d  reconnects %5d\n", i * 100, closes[i], moves[i]);
+  }
   out.peak_1s = report.peak_moves_per(1000ms);
   out.failed = report.failed_connects;
   return out;
