@@ -111,8 +111,9 @@ class Node {
 
 struct Outcome {
   long stop_ms = 0, all_moved_ms = 0;
-  std::size_t moved = 0, close_peak_100ms = 0, peak_100ms = 0, peak_1s = 0, lost = 0, duplicated = 0,
-              published = 0, failed = 0;
+  long wait_p50 = 0, wait_p99 = 0, wait_max = 0;
+  std::size_t moved = 0, close_peak_100ms = 0, attempt_peak_100ms = 0, peak_100ms = 0, peak_1s = 0, lost = 0,
+              duplicated = 0, published = 0, failed = 0;
 };
 
 Outcome run(const std::string& redis_url, std::size_t clients, long window_ms, double rate) {
@@ -177,10 +178,14 @@ Outcome run(const std::string& redis_url, std::size_t clients, long window_ms, d
   }
   out.moved = report.moves.size();
   out.peak_100ms = report.peak_moves_per(100ms);
-  {
-    igniter::test::RoamingReport closes;
-    closes.moves = report.closes;
-    out.close_peak_100ms = closes.peak_moves_per(100ms);
+  out.close_peak_100ms = igniter::test::RoamingReport::peak_per(report.closes, 100ms);
+  out.attempt_peak_100ms = igniter::test::RoamingReport::peak_per(report.attempts, 100ms);
+  if (!report.waits.empty()) {
+    auto waits = report.waits;
+    std::sort(waits.begin(), waits.end());
+    out.wait_p50 = waits[waits.size() / 2].count();
+    out.wait_p99 = waits[std::min(waits.size() - 1, waits.size() * 99 / 100)].count();
+    out.wait_max = waits.back().count();
   }
   if (std::getenv("DRAIN_BENCH_TRACE")) {  // reconnects and closes per 100 ms since the first close
     auto first =
@@ -228,20 +233,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "| mode | clients | drain window | process stopped after | all clients moved after | peak reconnects "
-      "/ 100 ms | peak / 1 s | failed connects | events published | lost | duplicated |\n"
-      "|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "| mode | clients | drain window | stopped after | all moved after | reconnect attempts, peak / 100 ms "
+      "| "
+      "reconnects served, peak / 100 ms | peak / 1 s | connect → `connected` p50 / p99 / max | failed "
+      "connects "
+      "| events | lost | duplicated |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::fflush(stdout);
   for (const char* m : {"storm", "drain"}) {
     if (mode != "both" && mode != m) continue;
     bool drain = std::strcmp(m, "drain") == 0;
     auto o = run(redis.url(), clients, drain ? window : 0, rate);
+    auto setting =
+        drain ? std::to_string(window) + " ms, " + std::to_string(static_cast<long>(rate)) + "/s" : "0";
     std::printf(
-        "| %s | %zu | %s | %ld ms | %ld ms | %zu | %zu | %zu | %zu | %zu | %zu |\n",
-        drain ? "draining" : "all at once", clients,
-        drain ? (std::to_string(window) + " ms at " + std::to_string(static_cast<long>(rate)) + "/s").c_str()
-              : "0",
-        o.stop_ms, o.all_moved_ms, o.peak_100ms, o.peak_1s, o.failed, o.published, o.lost, o.duplicated);
+        "| %s | %zu | %s | %ld ms | %ld ms | %zu | %zu | %zu | %ld / %ld / %ld ms | %zu | %zu | %zu | %zu "
+        "|\n",
+        drain ? "draining" : "all at once", clients, setting.c_str(), o.stop_ms, o.all_moved_ms,
+        o.attempt_peak_100ms, o.peak_100ms, o.peak_1s, o.wait_p50, o.wait_p99, o.wait_max, o.failed,
+        o.published, o.lost, o.duplicated);
     std::fflush(stdout);
     if (o.moved < clients) std::fprintf(stderr, "%s: only %zu of %zu clients moved\n", m, o.moved, clients);
   }

@@ -1,6 +1,7 @@
 #include "server/drain.hpp"
 
 #include <boost/asio/post.hpp>
+#include <random>
 #include <stdexcept>
 #include <string>
 
@@ -51,8 +52,8 @@ struct StreamDrain::PerShard {
   asio::steady_timer::time_point began;
 };
 
-StreamDrain::StreamDrain(const std::vector<std::unique_ptr<Shard>>& shards, realtime::DrainSettings settings)
-    : settings_(settings) {
+StreamDrain::StreamDrain(const std::vector<std::unique_ptr<Shard>>& shards,
+                         realtime::DrainSettings settings) {
   auto per_shard = settings;
   if (!shards.empty()) per_shard.rate = settings.rate / static_cast<double>(shards.size());
   for (const auto& shard : shards) shards_.push_back(std::make_unique<PerShard>(*shard, per_shard));

@@ -3,10 +3,8 @@
 // (realtime/drain_schedule.hpp), every closed stream told by a jittered `retry:` when to come back, so that
 // clients reconnect to the other processes spread out instead of all at once.
 
-#include <boost/asio/steady_timer.hpp>
 #include <cstddef>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "igniter/server/app.hpp"
@@ -42,7 +40,6 @@ class StreamDrain {
   // After the last batch: ends streams opened meanwhile, every 100 ms, until the loop stops.
   void sweep(PerShard& drain);
 
-  realtime::DrainSettings settings_;
   std::vector<std::unique_ptr<PerShard>> shards_;
 };
 

@@ -36,19 +36,24 @@ struct RoamingOptions {
 /// What the crowd saw; read with RoamingClients::snapshot.
 struct RoamingReport {
   using Clock = std::chrono::steady_clock;
-  std::size_t open = 0;                   ///< Streams open now (their `connected` frame arrived).
-  std::size_t on_survivors = 0;           ///< Of those, streams open on a survivor.
-  std::vector<Clock::time_point> moves;   ///< When each reconnect to a survivor got its `connected` frame.
-  std::vector<Clock::time_point> closes;  ///< When each stream on the first process ended.
-  std::vector<std::vector<std::string>> texts;  ///< Per client: the `text` of every message, in order.
-  std::size_t failed_connects = 0;              ///< Reconnects refused or answered with another status.
+  std::size_t open = 0;                     ///< Streams open now (their `connected` frame arrived).
+  std::size_t on_survivors = 0;             ///< Of those, streams open on a survivor.
+  std::vector<Clock::time_point> moves;     ///< When each reconnect to a survivor got its `connected` frame.
+  std::vector<Clock::time_point> closes;    ///< When each stream on the first process ended.
+  std::vector<Clock::time_point> attempts;  ///< When each connect to a survivor began (retries too).
+  std::vector<std::chrono::milliseconds> waits;  ///< Per move: from its connect to its `connected` frame.
+  std::vector<std::vector<std::string>> texts;   ///< Per client: the `text` of every message, in order.
+  std::size_t failed_connects = 0;               ///< Reconnects refused or answered with another status.
 
   /// The most reconnects that reached the survivors within any `bin` (bins start at the first one).
-  std::size_t peak_moves_per(std::chrono::milliseconds bin) const {
-    if (moves.empty()) return 0;
-    auto first = *std::min_element(moves.begin(), moves.end());
+  std::size_t peak_moves_per(std::chrono::milliseconds bin) const { return peak_per(moves, bin); }
+
+  /// The most of `times` within any `bin` (bins start at the earliest).
+  static std::size_t peak_per(const std::vector<Clock::time_point>& times, std::chrono::milliseconds bin) {
+    if (times.empty()) return 0;
+    auto first = *std::min_element(times.begin(), times.end());
     std::vector<std::size_t> bins;
-    for (auto at : moves) {
+    for (auto at : times) {
       auto k = static_cast<std::size_t>((at - first) / bin);
       if (bins.size() <= k) bins.resize(k + 1);
       ++bins[k];
@@ -109,6 +114,8 @@ class RoamingClients {
       }
       report.moves = moves_;
       report.closes = closes_;
+      report.attempts = attempts_;
+      report.waits = waits_;
       report.failed_connects = failed_connects_;
       done.set_value(std::move(report));
     });
@@ -121,6 +128,8 @@ class RoamingClients {
         : crowd(crowd), index(index), port(port), first_port(port), socket(crowd.io_), timer(crowd.io_) {}
 
     void connect() {
+      started = Clock::now();
+      if (port != first_port) crowd.attempts_.push_back(started);
       head_done = false;
       buffer.clear();
       event.clear();
@@ -186,7 +195,11 @@ class RoamingClients {
       pending_id.reset();
       if (event == "connected") {
         open = ever_open = true;
-        if (port != first_port) crowd.moves_.push_back(Clock::now());
+        if (port != first_port) {
+          crowd.moves_.push_back(Clock::now());
+          crowd.waits_.push_back(
+              std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started));
+        }
         crowd.open_next();
       } else if (event == "message") {
         auto key = data.find("\"text\":\"");
@@ -239,6 +252,7 @@ class RoamingClients {
     std::optional<std::string> pending_id;
     std::chrono::milliseconds retry{3000};  // EventSource's usual default until the server says otherwise
     std::vector<std::string> texts;
+    Clock::time_point started;  // of the current connect
     bool head_done = false, open = false, ever_open = false, stopped = false;
   };
 
@@ -253,7 +267,8 @@ class RoamingClients {
   std::thread thread_;
   std::vector<std::unique_ptr<Client>> clients_;  // touched on the crowd's thread only
   std::size_t next_ = 0;
-  std::vector<Clock::time_point> moves_, closes_;
+  std::vector<Clock::time_point> moves_, closes_, attempts_;
+  std::vector<std::chrono::milliseconds> waits_;
   std::size_t failed_connects_ = 0;
 };
 
