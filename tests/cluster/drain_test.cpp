@@ -75,7 +75,7 @@ TEST(Drain, StoppedProcessMovesItsStreamsToSurvivorsSpreadOverTheWindowWithoutLo
   int status = stopped.terminate();
   auto took = std::chrono::steady_clock::now() - began;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
-  EXPECT_LT(took, kWindow + 1500ms) << "the drain overran its window";
+  EXPECT_LT(took, kWindow + 2500ms) << "the drain overran its window";  // + up to 1 s of XREAD BLOCK
   EXPECT_GT(took, kWindow / 2) << "the streams were not spread over the window";
 
   EXPECT_TRUE(crowd.wait_open(kClients, 10s, /*on_survivors=*/true))
