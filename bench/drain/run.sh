@@ -18,7 +18,7 @@ while (($#)); do
   shift
 done
 if [ -z "$bin_dir" ]; then
-  cmake --preset release -DIGNITER_BENCH=ON >/dev/null
+  cmake --preset release >/dev/null
   cmake --build --preset release -j "$(nproc)" --target drain_bench
   bin_dir="$root/build/release/bench"
 fi
