@@ -17,6 +17,7 @@
 
 #include "igniter/store/memory_store.hpp"
 #include "server/app_impl.hpp"
+#include "server/drain.hpp"
 #include "server/http_session.hpp"
 #include "server/openapi.hpp"
 #include "server/tls.hpp"
@@ -447,6 +448,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     if (lifecycle.running) throw std::logic_error("App already started");
     // Once, not per request (the actions cannot change after start); misconfiguration throws here.
     openapi.prepare(routes.actions, options, routes.procedures.size());
+    server::drain_settings(options);  // a drain that cannot work fails now, not at the stop
     lifecycle.running = true;
     lifecycle.stopped = false;
   }
@@ -538,7 +540,9 @@ void App::Impl::wait_for_signal() {
 void App::Impl::begin_stop() {
   if (lifecycle.draining.exchange(true)) return;
   lifecycle.drain_deadline = Clock::now() + options.shutdown_timeout;
-  hub->close_all();  // streams end now; clients reconnect (to another instance) with their last id
+  // Streams end in batches over the drain window; clients reconnect elsewhere with their last id.
+  lifecycle.stream_drain = std::make_unique<server::StreamDrain>(shards, server::drain_settings(options));
+  lifecycle.stream_drain->start();
   if (tls.redirect_acceptor)
     asio::post(shards[0]->io, [this] {
       boost::system::error_code ignored;
@@ -661,6 +665,7 @@ void App::wait() {
   }
   impl_->hub->stop();
   impl_->lifecycle.drain_timer.reset();
+  impl_->lifecycle.stream_drain.reset();
   impl_->lifecycle.signals.reset();
   impl_->tls.redirect_acceptor.reset();
   impl_->shards.clear();

@@ -21,6 +21,7 @@
 #include "http/client_address.hpp"
 #include "http/router.hpp"
 #include "igniter/server/app.hpp"
+#include "server/drain.hpp"
 #include "server/hub.hpp"
 #include "server/openapi.hpp"
 #include "server/static_files.hpp"
@@ -88,6 +89,7 @@ struct Lifecycle {
   bool stopped = true;  // under state_mutex
   std::optional<boost::asio::signal_set> signals;
   std::unique_ptr<boost::asio::steady_timer> drain_timer;
+  std::unique_ptr<StreamDrain> stream_drain;  // closes the SSE streams in batches (server/drain.hpp)
   std::chrono::steady_clock::time_point drain_deadline;
 };
 

@@ -190,16 +190,4 @@ void Hub::keepalive_tick(Shard& shard) {
   });
 }
 
-void Hub::close_all() {
-  for (auto& shard : app_.shards) {
-    asio::post(shard->io, [&shard = *shard] {
-      auto& rt = *shard.realtime;
-      rt.keepalive.cancel();
-      std::vector<std::shared_ptr<SseSession>> sessions;
-      for (auto& session : rt.sessions) sessions.push_back(session.shared_from_this());
-      for (auto& session : sessions) session->close();
-    });
-  }
-}
-
 }  // namespace igniter::server

@@ -69,8 +69,6 @@ class Hub {
   void start();
   /// Detaches from the shards (events published later are only recorded); called when the server stopped.
   void stop();
-  /// Closes every stream (shutdown); each shard closes its own.
-  void close_all();
 
   /// The counters; reads per-shard atomics only, never waits for a shard. Any thread.
   RealtimeStats stats() const;

@@ -1,10 +1,12 @@
 // One igniter-cpp process of a test cluster: a posts mutation that revalidates, a publish endpoint,
-// scopes from the X-User header. Usage: cluster_node <redis url>; prints "PORT <n>" once listening.
+// scopes from the X-User header. Usage: cluster_node <redis url> [<drain window ms> [<drain rate>]];
+// prints "PORT <n>" once listening.
 #include <igniter/igniter.hpp>
 #include <igniter/store/store.hpp>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 struct Notify {
@@ -23,8 +25,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "store: %s\n", store.error().message().c_str());
     return 1;
   }
-  igniter::App app(
-      {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store});
+  igniter::AppOptions options{
+      .io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store};
+  if (argc > 2) options.drain_window = std::chrono::milliseconds(std::atol(argv[2]));
+  if (argc > 3) options.drain_rate = std::atof(argv[3]);
+  igniter::App app(std::move(options));
   app.controller(
       igniter::controller("posts", "/posts")
           .mutation("create", igniter::POST, "/", [](igniter::Ctx& c, const igniter::json::value& body) {

@@ -10,13 +10,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace igniter::test {
 
 /// A cluster_node child process (scopes `user:<X-User>`); stopped with SIGTERM when destroyed.
 class Node {
  public:
-  explicit Node(const std::string& redis_url) {
+  /// `args` follow the Redis URL on the command line (node_main.cpp: drain window and rate).
+  explicit Node(const std::string& redis_url, std::vector<std::string> args = {}) {
     int out[2];
     EXPECT_EQ(::pipe(out), 0);
     pid_t parent = ::getpid();
@@ -26,7 +28,10 @@ class Node {
       if (::getppid() != parent) ::_exit(1);
       ::dup2(out[1], 1);
       ::close(out[0]);
-      ::execl(IGNITER_CLUSTER_NODE, IGNITER_CLUSTER_NODE, redis_url.c_str(), static_cast<char*>(nullptr));
+      std::vector<char*> argv{const_cast<char*>(IGNITER_CLUSTER_NODE), const_cast<char*>(redis_url.c_str())};
+      for (auto& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      ::execv(IGNITER_CLUSTER_NODE, argv.data());
       ::_exit(127);
     }
     ::close(out[1]);
@@ -35,11 +40,15 @@ class Node {
     if (std::fscanf(lines, "PORT %u", &port) == 1) port_ = static_cast<std::uint16_t>(port);
     std::fclose(lines);
   }
-  ~Node() {
-    if (pid_ <= 0) return;
+  ~Node() { terminate(); }
+  /// Sends SIGTERM and waits for the process to exit; its wait status (-1 when already stopped).
+  int terminate() {
+    if (pid_ <= 0) return -1;
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
   }
   std::uint16_t port() const { return port_; }
 

@@ -67,6 +67,11 @@ struct AppOptions {
   std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
   std::string metrics_token;              ///< When set, metrics_path requires `Authorization: Bearer <it>`.
   TlsOptions tls;                         ///< HTTPS certificate and key; unset = plain HTTP.
+
+  // Draining on stop (docs/realtime.md, "Draining on stop"): SSE streams close in batches, not all at once.
+  std::chrono::milliseconds drain_window{5'000};  ///< Longest the streams close over; under shutdown_timeout.
+  double drain_rate = 1'000;       ///< Streams/s aimed at (few streams drain sooner); 0 = the whole window.
+  std::size_t drain_batches = 20;  ///< Most batches the streams close in (per I/O thread).
 };
 
 /// Settings of a static file directory.
