@@ -40,7 +40,9 @@ Shard::~Shard() {
 }  // namespace server
 
 App::Impl::Impl(AppOptions opts)
-    : options(std::move(opts)), logger(options.log_level), trusted_proxies(options.trusted_proxies) {
+    : options(std::move(opts)),
+      logger(LogOptions{.level = options.log_level, .max_buffered_bytes = options.log_buffer_bytes}),
+      trusted_proxies(options.trusted_proxies) {
   std::random_device random;
   std::ostringstream prefix;
   prefix << std::hex << (random() & 0xffffff);
@@ -538,6 +540,7 @@ void App::wait() {
   impl_->shards.clear();
   impl_->bound_port = 0;
   impl_->running = false;
+  impl_->logger.flush();  // every request's line is written once the server has stopped
 }
 
 std::uint16_t App::port() const noexcept {
