@@ -96,7 +96,8 @@ struct Logger::State {
   char stamp[32] = {};
 
   ThreadBuffer& local_buffer();
-  void wake_writer();
+  void wake_writer();    // write now
+  void notify_writer();  // lines are waiting (the writer may have gone to sleep with none)
   void run();
   void take();  // with `mutex` held
   void write_taken(std::uint64_t dropped);
@@ -119,6 +120,12 @@ ThreadBuffer& Logger::State::local_buffer() {
   return *buffer;
 }
 
+void Logger::State::notify_writer() {
+  // Taking the mutex orders this after the writer's check of `buffered`, so the notification is not lost.
+  { std::lock_guard lock(mutex); }
+  wake_cv.notify_one();
+}
+
 void Logger::State::wake_writer() {
   {
     std::lock_guard lock(mutex);
@@ -129,9 +136,12 @@ void Logger::State::wake_writer() {
 
 void Logger::State::run() {
   std::unique_lock lock(mutex);
+  auto due = [&] { return wake || stopping || flush_requested > flush_done; };
   for (;;) {
-    wake_cv.wait_for(lock, options.flush_interval,
-                     [&] { return wake || stopping || flush_requested > flush_done; });
+    // Idle, the writer sleeps until a line comes (no timer ticking in a quiet process); then it lets
+    // lines gather for up to flush_interval, so that one write(2) carries many of them.
+    wake_cv.wait(lock, [&] { return due() || buffered.load(std::memory_order_relaxed) > 0; });
+    wake_cv.wait_for(lock, options.flush_interval, due);
     wake = false;
     bool stop = stopping;
     auto target = flush_requested;
@@ -300,6 +310,7 @@ void Logger::log(LogLevel level, std::string_view message) {
     // Never wait for room: count the line, the writer reports the count once it has caught up.
     s.dropped_since.fetch_add(1, std::memory_order_relaxed);
     s.dropped_total.fetch_add(1, std::memory_order_relaxed);
+    if (size > limit) s.wake_writer();  // nothing may be waiting that would make it report the drop
     return;
   }
   Record record{std::chrono::duration_cast<std::chrono::nanoseconds>(now).count(),
@@ -312,7 +323,10 @@ void Logger::log(LogLevel level, std::string_view message) {
   }
   // Errors are written promptly; so is a buffer filling up (once, as it crosses a quarter).
   bool quarter = before < limit / 4 && before + size >= limit / 4;
-  if (level >= LogLevel::error || quarter) s.wake_writer();
+  if (level >= LogLevel::error || quarter)
+    s.wake_writer();
+  else if (before == 0)
+    s.notify_writer();  // the first line after a quiet spell: the writer may be asleep with no timer
 }
 
 void Logger::flush() {
