@@ -33,7 +33,7 @@ struct LogOptions {
   LogLevel level = LogLevel::info;               ///< Lines below it are not logged; `off` logs nothing.
   std::size_t max_buffered_bytes = 4u << 20;     ///< Lines waiting for the writer (all threads); past it
                                                  ///< lines are dropped and counted, the count logged later.
-  std::chrono::milliseconds flush_interval{50};  ///< Longest a line waits before it is written (an
+  std::chrono::milliseconds flush_interval{50};  ///< How long lines gather before a write (an
                                                  ///< error, or a buffer a quarter full, wakes the writer).
   int fd = 2;    ///< Where lines go, formatted "<UTC time> LEVEL message\n"; 2 = stderr. Not closed.
   LogSink sink;  ///< Replaces the fd: gets each line instead, on the writer thread.
