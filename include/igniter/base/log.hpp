@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>  // not used here: code written against the first version of this header relies on it
+#include <string>
 #include <string_view>
 
 namespace igniter {
