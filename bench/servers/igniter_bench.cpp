@@ -5,7 +5,8 @@
 //   GET  /api/v1/posts/          the post list; POST /api/v1/posts/ adds one and revalidates posts.list
 //   GET  /api/v1/sse/events      the SSE endpoint (?channels=bench or revalidation)
 //
-// Environment: PORT (3000), IO_THREADS (0 = one per core), IGNITER_STORE ("memory" or "redis://...").
+// Environment: PORT (3000), IO_THREADS (0 = one per core), IGNITER_STORE ("memory" or "redis://..."),
+// LOG_LEVEL ("off"; "info" logs one line per request on stderr, as the default configuration does).
 // Handlers run on the I/O threads (worker_threads = 0): none of them blocks.
 #include <igniter/igniter.hpp>
 #include <igniter/server/realtime.hpp>
@@ -94,7 +95,8 @@ int main() {
   options.io_threads = env_number("IO_THREADS", 0);
   options.worker_threads = 0;
   options.max_connections = 40000;
-  options.log_level = igniter::LogLevel::off;
+  const char* log_level = std::getenv("LOG_LEVEL");
+  options.log_level = igniter::parse_log_level(log_level ? log_level : "", igniter::LogLevel::off);
   options.store = std::move(*store);
   // HTTPS for the TLS row (bench/tls): both set = the port speaks TLS only.
   if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key) {

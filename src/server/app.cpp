@@ -43,7 +43,9 @@ Shard::~Shard() {
 }  // namespace server
 
 App::Impl::Impl(AppOptions opts)
-    : options(std::move(opts)), logger(options.log_level), trusted_proxies(options.trusted_proxies) {
+    : options(std::move(opts)),
+      logger(LogOptions{.level = options.log_level, .max_buffered_bytes = options.log_buffer_bytes}),
+      trusted_proxies(options.trusted_proxies) {
   std::random_device random;
   std::ostringstream prefix;
   prefix << std::hex << (random() & 0xffffff);
@@ -672,6 +674,7 @@ void App::wait() {
   impl_->lifecycle.bound_port = 0;
   impl_->tls.redirect_bound_port = 0;
   impl_->lifecycle.running = false;
+  impl_->logger.flush();  // every request's line is written once the server has stopped
 }
 
 std::uint16_t App::port() const noexcept {

@@ -60,6 +60,8 @@ struct AppOptions {
   std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive connection idle limit.
   std::chrono::milliseconds shutdown_timeout{10'000};  ///< How long in-flight requests may finish on stop.
   LogLevel log_level = LogLevel::info;                 ///< One line per request at info; `off` in tests.
+  std::size_t log_buffer_bytes = 4u << 20;             ///< Log lines waiting to be written to stderr; past
+                                                       ///< it lines are dropped and counted (docs/guide.md).
   std::string schema_path = "/__igniter/schema";       ///< Where the app describes itself; "" = not served.
   OpenApiOptions openapi;                              ///< The OpenAPI 3.1 document (path "" = not served).
   std::shared_ptr<store::Store> store;    ///< Cache and messaging; null = in-process memory store.
