@@ -230,8 +230,9 @@ json::object action_operation(const Action& action, std::size_t app_procedures) 
                       json::object{{"required", true}, {"content", json_content(action.schemas.body)}});
 
   json::object responses;
-  // A handler that returns a value answers 200; one that returns Response may answer any 2xx (201, 204).
-  bool typed = !action.response.is_null() && action.options.response.is_null();
+  // A handler that returns a value answers 200; one that returns a Response or TypedResponse may answer
+  // any 2xx (201, 204).
+  bool typed = action.always_200;
   bool declared = !action.response.is_null();
   responses[typed ? "200" : "2XX"] = json::object{
       {"description", typed ? "Success: the handler's value in `data`."

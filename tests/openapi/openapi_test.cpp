@@ -119,11 +119,13 @@ TEST_F(OpenApiDocument, DescribesTheBodyAsJsonSchemaWithItsRules) {
 
 TEST_F(OpenApiDocument, AnswersAreIgnitersEnvelopesAndErrorsFollowTheActionsInputsAndProcedures) {
   const auto& create = at(operation("/api/v1/posts", "post"), {"responses"}).as_object();
-  // A handler returning Response that declares nothing: any 2xx, data of unknown type, in the envelope.
+  // A handler returning a TypedResponse<Post> (`c.response.created(post)`): any 2xx (it picks 201), with
+  // the Post in the envelope.
+  EXPECT_FALSE(create.contains("200"));
   const auto& success = at(create.at("2XX"), {"content", "application/json", "schema"});
   EXPECT_EQ(at(success, {"required"}), (json::array{"data", "error"}));
   EXPECT_EQ(at(success, {"properties", "error"}), (json::object{{"type", "null"}}));
-  EXPECT_EQ(at(success, {"properties", "data"}), json::object{});
+  EXPECT_EQ(at(success, {"properties", "data", "required"}), (json::array{"id", "title", "author"}));
   for (auto status : {"400", "401", "403", "413", "415", "500", "default"})
     EXPECT_TRUE(create.contains(status)) << status;
   EXPECT_FALSE(create.contains("404"));  // no path parameter

@@ -47,8 +47,9 @@ struct Action {
   std::function<Response(Ctx&)> invoke;  ///< Decodes inputs, validates, calls the handler.
   detail::InputSchemas schemas;          ///< JSON Schema of body, query and params (null when absent).
   json::value response = nullptr;        ///< JSON Schema of the answer's `data`; null when unknown.
-  bool internal = false;                 ///< Built into the framework (not in the app's schema).
-  bool sse_endpoint = false;             ///< The SSE endpoint: the realtime hub takes the connection.
+  bool always_200 = false;    ///< The handler returns a plain value (a Response may set any status).
+  bool internal = false;      ///< Built into the framework (not in the app's schema).
+  bool sse_endpoint = false;  ///< The SSE endpoint: the realtime hub takes the connection.
 };
 
 /// A named group of actions under a path. Build it with igniter::controller(...) and chained calls, then
@@ -146,6 +147,7 @@ class Controller {
             ": ActionOptions::response is for handlers that return an untyped igniter::Response; "
             "this handler's return type already describes its answer (leave `response` out)");
     }
+    action.always_200 = !detail::Handler<F>::returns_response && !detail::Handler<F>::returns_typed_response;
     action.invoke = detail::Handler<F>::wrap(std::move(handler));
     actions_.push_back(std::move(action));
     return *this;
