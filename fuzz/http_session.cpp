@@ -127,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   client.connect(h.acceptor.local_endpoint());
   h.acceptor.accept(server);
   h.app.connections.open.fetch_add(1);
-  std::make_shared<igniter::server::HttpSession>(h.app, h.shard, std::move(server))->start();
+  std::make_shared<igniter::server::HttpSession>(h.app, h.shard, igniter::server::Stream(std::move(server)))
+      ->start();
 
   bool writing = true, reading = true;
   std::size_t sent = 0;
