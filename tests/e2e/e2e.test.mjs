@@ -190,14 +190,14 @@ describe('the posts demo page in Chromium', () => {
         failures.errors.push(`console: ${message.text()}`);
     });
     context.on('requestfailed', (request) => {
-      // The stream of a page that navigates or closes is aborted by the browser itself.
+      // A stream the page closes (when the session changes, or the page navigates or closes) is cancelled,
+      // not failed: the console says nothing about it.
       if (request.failure()?.errorText === 'net::ERR_ABORTED' && request.resourceType() === 'eventsource') return;
       failures.requests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
     });
     context.on('response', (response) => {
       const url = new URL(response.url());
-      // Logged out, the page asks who it is and is told 401: that is how it learns it is logged out.
-      if (response.status() === 401 && url.pathname === '/api/v1/users/profile') return;
+      // No exception, not even the logged-out page's profile: it must not ask for what needs a session.
       if (response.status() >= 400) failures.requests.push(`${response.request().method()} ${url.pathname}${url.search}: ${response.status()}`);
     });
   }
@@ -262,6 +262,102 @@ describe('the posts demo page in Chromium', () => {
   const titles = (page) => page.$$eval('#posts .post-title', (nodes) => nodes.map((n) => n.textContent));
   const bellCount = (page) =>
     page.$eval('#bell-count', (node) => (node.hidden ? 0 : Number(node.textContent)));
+
+  const intersects = (a, b) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+  /** The bell is drawn: an SVG with a visible, non-zero box, painted lines and no text (no emoji). */
+  async function checkBellIcon(page, what) {
+    const icon = page.locator('#bell-button svg');
+    assert.ok(await icon.isVisible(), `${what}: the bell's SVG is visible`);
+    const box = await icon.boundingBox();
+    assert.ok(box && box.width >= 16 && box.height >= 16, `${what}: the bell's SVG has a box of at least 16×16 (${JSON.stringify(box)})`);
+    const drawn = await icon.evaluate((svg) => ({
+      length: [...svg.querySelectorAll('path')].reduce((sum, path) => sum + path.getTotalLength(), 0),
+      stroke: getComputedStyle(svg.querySelector('path')).stroke,
+      width: getComputedStyle(svg.querySelector('path')).strokeWidth,
+    }));
+    assert.ok(drawn.length > 20, `${what}: the bell's paths draw something (${drawn.length})`);
+    assert.ok(drawn.stroke !== 'none' && parseFloat(drawn.width) > 0, `${what}: the bell's lines are stroked (${JSON.stringify(drawn)})`);
+    assert.equal((await page.textContent('#bell-button')).trim(), '', `${what}: the bell button holds no text (an emoji is a box without an emoji font)`);
+    assert.match(await page.getAttribute('#bell-button', 'aria-label'), /^Notifications/, `${what}: the bell has an accessible name`);
+  }
+
+  /**
+   * At 1280×800 and at 390 px wide: the open notifications panel intersects no other card (the profile
+   * card's heading included, and that heading is what the browser hits at its centre), and the page is
+   * no wider than the window. Leaves the panel closed and the window at 1280×800.
+   */
+  async function checkPanelLayout(page, what) {
+    for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
+      const where = `${what} at ${viewport.width}×${viewport.height}`;
+      await page.setViewportSize(viewport);
+      if (!(await page.isVisible('#bell-panel'))) await page.click('#bell-button');
+      await page.waitForSelector('#bell-panel', { state: 'visible' });
+      assert.equal(await page.getAttribute('#bell-button', 'aria-expanded'), 'true', `${where}: the bell says its panel is open`);
+      const panel = await page.locator('#bell-panel').boundingBox();
+      const heading = await page.locator('#profile-section h2').boundingBox();
+      assert.ok(panel.width > 0 && panel.height > 0 && heading.width > 0, `${where}: panel and heading shown`);
+      assert.ok(!intersects(panel, heading), `${where}: the panel ${JSON.stringify(panel)} covers the profile heading ${JSON.stringify(heading)}`);
+      const cards = await page.$$eval('main section', (nodes) =>
+        nodes.filter((n) => n.id !== 'bell-panel' && n.offsetParent !== null).map((n) => {
+          const r = n.getBoundingClientRect();
+          return { id: n.id || n.querySelector('h2')?.textContent, x: r.x, y: r.y, width: r.width, height: r.height };
+        }));
+      for (const card of cards) assert.ok(!intersects(panel, card), `${where}: the panel covers the card ${card.id}`);
+      const hit = await page.evaluate(() => {
+        const h = document.querySelector('#profile-section h2');
+        h.scrollIntoView({ block: 'center' });
+        const r = h.getBoundingClientRect();
+        const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+        return h.contains(top) ? 'heading' : top?.outerHTML.slice(0, 80);
+      });
+      assert.equal(hit, 'heading', `${where}: the profile heading is what a click on it hits`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${where}: the page is ${overflow} px wider than the window`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.click('#bell-button');
+      await page.waitForSelector('#bell-panel', { state: 'hidden' });
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
+
+  /**
+   * Logged out, logging in, logged in (bell, panel), logging out, and reloaded logged out: no request
+   * needing a session while logged out (the afterEach hook fails on any console error or failed request).
+   */
+  async function checkSessionCycle(page, pageOrigin, username) {
+    const profileCalls = [];
+    const onRequest = (request) => { if (new URL(request.url()).pathname === '/api/v1/users/profile') profileCalls.push(request.method()); };
+    page.on('request', onRequest);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(pageOrigin);
+    await waitForLive(page, 'the logged-out page live');
+    await page.waitForSelector('#posts li');
+    await sleep(SETTLE);
+    assert.deepEqual(profileCalls, [], 'the logged-out page did not ask for the profile');
+    assert.equal(await page.isVisible('#bell-button'), false, 'no bell logged out');
+
+    await page.fill('#login-form input[name=username]', username);
+    await page.click('#login-form button');
+    await page.waitForSelector('#profile-section h2', { state: 'visible' });
+    await waitForLive(page, `${username}'s page live`);
+    await checkBellIcon(page, `${username}'s page`);
+    await checkPanelLayout(page, `${username}'s page`);
+
+    await page.click('#logout');
+    await page.waitForSelector('#login-form', { state: 'visible' });
+    await waitForLive(page, 'the page live again, logged out');
+    assert.equal(await page.isVisible('#bell-panel'), false, 'no panel once logged out');
+    await sleep(SETTLE);
+    profileCalls.length = 0;
+    await page.reload();
+    await waitForLive(page, 'the reloaded logged-out page live');
+    await page.waitForSelector('#posts li');
+    await sleep(SETTLE);
+    assert.deepEqual(profileCalls, [], 'the reloaded logged-out page did not ask for the profile');
+    assert.equal(await page.isVisible('#login-form'), true);
+    page.off('request', onRequest);
+  }
 
   async function createPost(page, title) {
     await page.fill('#create-form input[name=title]', title);
@@ -348,6 +444,16 @@ describe('the posts demo page in Chromium', () => {
     assert.equal(texts.length, 2);
     assert.match(texts[0], /hello everyone/);
     assert.match(texts[1], /psst, bob/);
+  });
+
+  test('logged out, logging in, logged in and logging out, the console stays clean; the bell is drawn and its panel covers nothing', { timeout: TEST_TIMEOUT }, async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    await context.addInitScript(watchPolicy);
+    watchProblems(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    await checkSessionCycle(page, origin, 'henry');
   });
 
   test('both pages recover by themselves when the server restarts', { timeout: TEST_TIMEOUT }, async () => {
@@ -495,6 +601,7 @@ describe('the posts demo page in Chromium', () => {
       await waitFor('the new post on top', async () => (await titles(page))[0] === title, 1000);
       await waitForNewest(page, plainOrigin, 26, 'the new post above the 25 loaded ones');
       assert.equal(await page.isVisible('#load-more'), false);
+      await checkSessionCycle(page, plainOrigin, 'ivy');
     } finally {
       failures.errors.push(...(await violations()).map((v) => `Content-Security-Policy: ${v}`));
       await closeAll();  // before its server goes

@@ -141,12 +141,34 @@ function renderPosts() {
   $('load-more').hidden = feed.nextCursor === null;
 }
 
+// Whether this browser signed in, and as whom (a user id), kept in localStorage by both pages. The session
+// is an HTTP-only cookie the page cannot read: without this note the page would ask for the profile and be
+// told 401. With it, a logged-out page calls nothing that needs a session; a note that outlived its
+// session (expired, ended elsewhere) costs one 401, after which it is gone.
+const SIGNED_IN = 'posts-demo.signed-in';
+
+function signedInAs() {
+  try { return localStorage.getItem(SIGNED_IN); } catch { return null; }
+}
+
+function rememberSignIn(user) {
+  try {
+    if (user) localStorage.setItem(SIGNED_IN, String(user.id));
+    else localStorage.removeItem(SIGNED_IN);
+  } catch { /* storage disabled: nothing to remember */ }
+}
+
 async function loadProfile() {
+  if (signedInAs() === null) {
+    setMe(null);
+    return;
+  }
   try {
     const { user } = await api('GET', '/users/profile');
     setMe(user);
   } catch (e) {
-    if (e.status !== 401) console.error(e);
+    if (e.status === 401) rememberSignIn(null);
+    else console.error(e);
     setMe(null);
   }
 }
@@ -158,6 +180,7 @@ function setMe(user) {
   for (const id of ['create-section', 'profile-section', 'notify-section', 'bell', 'logout']) $(id).hidden = !signedIn;
   $('login-section').hidden = signedIn;
   $('who').textContent = signedIn ? `${user.name} (@${user.username}, ${user.role})` : '';
+  if (!signedIn) showPanel(false);
   if (signedIn) {
     $('profile-info').textContent = `@${user.username} · user:${user.id} · role:${user.role}`;
     if (document.activeElement !== $('profile-form').elements.name) $('profile-form').elements.name.value = user.name;
@@ -176,6 +199,7 @@ function renderBell() {
   const count = $('bell-count');
   count.textContent = String(state.unread);
   count.hidden = state.unread === 0;
+  $('bell-button').setAttribute('aria-label', state.unread ? `Notifications, ${state.unread} unread` : 'Notifications');
   const list = $('notifications');
   list.replaceChildren();
   if (!state.notifications.length) list.append(el('li', { className: 'muted', textContent: 'Nothing yet.' }));
@@ -248,6 +272,7 @@ function onSubmit(formId, errorId, handler) {
 onSubmit('login-form', 'login-error', async (form) => {
   const { user } = await api('POST', '/auth/login', { username: form.elements.username.value.trim() });
   form.reset();
+  rememberSignIn(user);
   setMe(user);
 });
 
@@ -270,16 +295,27 @@ onSubmit('notify-form', 'notify-error', async (form) => {
 
 $('logout').onclick = async () => {
   await api('POST', '/auth/logout').catch(() => {});
+  rememberSignIn(null);
   setMe(null);
 };
 
 $('load-more').onclick = () => loadMore();
 
+// The panel is a card of the layout (at the top of the side column), so it covers nothing.
+function showPanel(open) {
+  $('bell-panel').hidden = !open;
+  $('bell-button').setAttribute('aria-expanded', String(open));
+}
+
 $('bell-button').onclick = () => {
-  const panel = $('bell-panel');
-  panel.hidden = !panel.hidden;
-  if (!panel.hidden) { state.unread = 0; renderBell(); }
+  showPanel($('bell-panel').hidden);
+  if (!$('bell-panel').hidden) { state.unread = 0; renderBell(); }
 };
+
+// Another tab logged in or out: follow it.
+window.addEventListener('storage', (event) => {
+  if (event.key === SIGNED_IN || event.key === null) loadProfile();
+});
 
 // ---- Start ----
 

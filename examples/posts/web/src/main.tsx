@@ -262,58 +262,84 @@ function SendNotification() {
   );
 }
 
-/** The seed's NotificationsBell: a live/offline dot, a count, and the messages of the stream. */
-function NotificationsBell() {
+/** The notifications of `notifications.stream` (signed in only): the newest 50, the unread count, the panel. */
+function useNotifications(enabled: boolean) {
   const [items, setItems] = useState<Notification[]>([]);
   const [unread, setUnread] = useState(0);
   const [open, setOpen] = useState(false);
   const [live, setLive] = useState(false);
+  const openRef = useRef(open);
+  openRef.current = open;
   const stream = api.notifications.stream.useStream({
+    enabled,
     onConnect: () => setLive(true),
     onMessage: (note) => {
       if (note?.kind !== "notification") return;
       setItems((list) => [note, ...list].slice(0, 50));
-      setUnread((n) => n + 1);
+      if (!openRef.current) setUnread((n) => n + 1);
     },
     onError: () => setLive(false),
   });
-  const isLive = live && stream.isConnected;
+  const toggle = useCallback(() => {
+    setOpen((was) => !was);
+    setUnread(0);
+  }, []);
+  return { items, unread, open: enabled && open, toggle, live: live && stream.isConnected };
+}
+type Notifications = ReturnType<typeof useNotifications>;
+
+/** The bell, drawn (an emoji bell is an empty box where no emoji font is installed). */
+function BellIcon() {
   return (
-    <>
-      <span>
-        <span className={isLive ? "dot live" : "dot"} id="live-dot" title={isLive ? "live" : "offline"} />
-        <span id="live-text" className="who">{isLive ? "live" : "offline"}</span>
-      </span>
-      <div className="bell" id="bell">
-        <button className="plain" id="bell-button" title="Notifications"
-                onClick={() => { setOpen(!open); setUnread(0); }}>
-          &#128276;
-        </button>
-        <span className="count" id="bell-count" hidden={unread === 0}>{unread}</span>
-        {open && (
-          <div className="panel" id="bell-panel">
-            <strong>Notifications</strong>
-            <ul id="notifications">
-              {items.length === 0 && <li className="muted">Nothing yet.</li>}
-              {items.map((note) => (
-                <li key={note.sentAt + note.text}>
-                  <strong>{note.from}</strong>{note.to ? " (to you)" : ""}: {note.text}
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
-      </div>
-    </>
+    <svg className="icon" width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+      <path d="M10 3a5 5 0 0 0-5 5v3l-2 3h14l-2-3V8a5 5 0 0 0-5-5Z" />
+      <path d="M8 17a2 2 0 0 0 4 0" />
+    </svg>
   );
 }
 
-/** Logged out: the stream carries revalidations only; show its state. */
-function ConnectionDot() {
-  const state = useRealtimeState();
-  const live = state === "open";
+/**
+ * The seed's NotificationsBell: a button with the unread count. Its panel is a card of the page's layout
+ * (`NotificationsPanel`), so it covers nothing.
+ */
+function NotificationsBell({ notes }: { notes: Notifications }) {
+  const label = notes.unread ? `Notifications, ${notes.unread} unread` : "Notifications";
   return (
-    <span>
+    <div className="bell" id="bell">
+      <button className="plain icon-button" id="bell-button" title="Notifications" aria-label={label}
+              aria-expanded={notes.open} aria-controls="bell-panel" onClick={notes.toggle}>
+        <BellIcon />
+      </button>
+      <span className="count" id="bell-count" aria-hidden="true" hidden={notes.unread === 0}>{notes.unread}</span>
+    </div>
+  );
+}
+
+function NotificationsPanel({ notes }: { notes: Notifications }) {
+  return (
+    <section className="panel" id="bell-panel" aria-label="Notifications">
+      <h2>Notifications</h2>
+      <ul id="notifications">
+        {notes.items.length === 0 && <li className="muted">Nothing yet.</li>}
+        {notes.items.map((note) => (
+          <li key={note.sentAt + note.text}>
+            <div>{note.text}</div>
+            <span className="muted">
+              {note.from} → {note.to ? "you" : "everyone"} · {new Date(note.sentAt).toLocaleTimeString()}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+/** Whether the page is live: signed in, the notifications channel; logged out, the stream itself. */
+function LiveDot({ notes, signedIn }: { notes: Notifications; signedIn: boolean }) {
+  const state = useRealtimeState();
+  const live = signedIn ? notes.live : state === "open";
+  return (
+    <span className="live">
       <span className={live ? "dot live" : "dot"} id="live-dot" title={live ? "live" : "offline"} />
       <span id="live-text" className="who">{live ? "live" : "offline"}</span>
     </span>
@@ -322,12 +348,14 @@ function ConnectionDot() {
 
 function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: User): void; onLogout(): void }) {
   const logout = api.auth.logout.useMutation({ onSettled: onLogout });
+  const notes = useNotifications(user !== null);
   return (
     <>
       <header>
         <h1>Posts · igniter-cpp realtime demo</h1>
         <span className="who" id="who">{user ? `@${user.username}` : ""}</span>
-        {user ? <NotificationsBell /> : <ConnectionDot />}
+        <LiveDot notes={notes} signedIn={user !== null} />
+        {user && <NotificationsBell notes={notes} />}
         {user && (
           <button className="plain" id="logout" onClick={() => logout.mutate().catch(() => {})}>
             Log out
@@ -335,11 +363,13 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
         )}
       </header>
       <main>
-        <div>
+        {notes.open && <NotificationsPanel notes={notes} />}
+        <div className="feed">
           {user ? <CreatePost /> : <Login onLogin={onLogin} />}
           <PostsList user={user} />
         </div>
-        <div>
+        <div className="side">
+          {/* The "online now" card (section.online in style.css) goes first here. */}
           {user && <ProfileEditor />}
           {user && <SendNotification />}
           <section>
@@ -357,19 +387,71 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
 }
 
 /**
- * The session lives in an HTTP-only cookie, so the page asks the server who it is. The provider is
- * remounted when the user changes: scopes are granted when the stream connects.
+ * Whether this browser signed in, and as whom (a user id), kept in localStorage by both pages. The session is an
+ * HTTP-only cookie the page cannot read: without this note the page would ask `users.getProfile` and be told 401.
+ * With it, a logged-out page calls nothing that needs a session; a note that outlived its session (expired,
+ * ended elsewhere) costs one 401, after which it is gone.
+ */
+const SIGNED_IN = "posts-demo.signed-in";
+function signedInAs(): string | null {
+  try {
+    return localStorage.getItem(SIGNED_IN);
+  } catch {
+    return null;  // storage disabled: the page shows the login form until someone logs in
+  }
+}
+function rememberSignIn(user: User | null) {
+  try {
+    if (user) localStorage.setItem(SIGNED_IN, String(user.id));
+    else localStorage.removeItem(SIGNED_IN);
+  } catch {
+    // storage disabled: nothing to remember
+  }
+}
+
+/**
+ * Asks the server who is signed in when this browser signed in (see SIGNED_IN), again when another tab logs in
+ * or out. The provider is remounted when the user changes: scopes are granted when the stream connects.
  */
 function App() {
-  const [session, setSession] = useState<{ checked: boolean; user: User | null }>({ checked: false, user: null });
+  const [session, setSession] = useState<{ checked: boolean; user: User | null }>(() => ({
+    checked: signedInAs() === null,
+    user: null,
+  }));
   useEffect(() => {
-    api.users.getProfile
-      .query()
-      .then((data) => setSession({ checked: true, user: data.user }))
-      .catch(() => setSession({ checked: true, user: null }));
+    let current = 0;
+    const check = () => {
+      const run = ++current;
+      if (signedInAs() === null) {
+        setSession({ checked: true, user: null });
+        return;
+      }
+      api.users.getProfile
+        .query()
+        .then((data) => run === current && setSession({ checked: true, user: data.user }))
+        .catch((error) => {
+          if (error instanceof IgniterError && error.status === 401) rememberSignIn(null);
+          if (run === current) setSession({ checked: true, user: null });
+        });
+    };
+    check();
+    const onStorage = (event: StorageEvent) => {
+      if (event.key === SIGNED_IN || event.key === null) check();
+    };
+    window.addEventListener("storage", onStorage);
+    return () => {
+      current = -1;
+      window.removeEventListener("storage", onStorage);
+    };
   }, []);
-  const onLogin = useCallback((user: User) => setSession({ checked: true, user }), []);
-  const onLogout = useCallback(() => setSession({ checked: true, user: null }), []);
+  const onLogin = useCallback((user: User) => {
+    rememberSignIn(user);
+    setSession({ checked: true, user });
+  }, []);
+  const onLogout = useCallback(() => {
+    rememberSignIn(null);
+    setSession({ checked: true, user: null });
+  }, []);
   if (!session.checked) return <p className="muted">Loading…</p>;
   const user = session.user;
   return (
