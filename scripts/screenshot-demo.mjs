@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
-const require = createRequire(new URL('../tests/conformance/package.json', import.meta.url));
+// playwright-core as the page's browser tests use it (scripts/setup-web.sh installs it there).
+const require = createRequire(new URL('../examples/posts/web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
 
 const binary = process.argv[2] ?? 'build/release/examples/posts/posts';
@@ -46,6 +47,7 @@ try {
   await bob.click('#notify-form button');
   await alice.waitForSelector('#bell-count:not([hidden])');
   await alice.click('#bell-button');
+  await alice.waitForSelector('#bell-panel li:has-text("Your report is ready")');
   await alice.waitForTimeout(200);
   await alice.screenshot({ path: 'docs/images/demo.png' });
   console.log('wrote docs/images/demo.png');

@@ -3,8 +3,10 @@
 // different users, and we check what those users would notice: posts, profiles and notifications
 // arriving without reloads, both pages recovering by themselves when the server restarts, and ten tabs
 // of one browser sharing one SSE connection (counted on the server), also after their leader closes,
-// older posts loading on demand (on this page and on the plain fallback page). Every test fails on a
-// Content-Security-Policy violation, a script or console error, or a failed request.
+// older posts loading on demand (on this page and on the plain fallback page), and on both pages a session
+// from logged out to logged out again: no request needing a session while logged out, a bell drawn as an
+// SVG, a notifications panel covering no card at 1280×800 and at 390 px. Every test fails on a
+// Content-Security-Policy violation, a script or console error, or a failed request (4xx/5xx included).
 //
 // Run: POSTS_SERVER=<path to posts> node --test tests/e2e/e2e.test.mjs   (ctest -L browser does this)
 // Over HTTPS: E2E_TLS_DIR=<dir made by tests/integration/tls/make_test_ca.sh> and NODE_EXTRA_CA_CERTS=<dir>/ca.pem
