@@ -29,6 +29,18 @@ from runner.systems import available, make_systems
 ALL_SCENARIOS = ["fanout", "latency", "contention", "memory", "revalidation", "http", "cluster"]
 
 
+def keep_cluster_baseline(res, source, rerun):
+    """The cluster row is read against the single process of its own run: keep that figure with it."""
+    c = res.get("cluster", {})
+    if "skipped" in c or "single_deliveries_per_second" in c or ("fanout" in rerun and source is res):
+        return
+    single = next((r for r in source.get("fanout", []) if r.get("system") == "igniter-cpp"
+                   and r.get("subscribers") == c.get("subscribers")), {})
+    if single:
+        c["single_deliveries_per_second"] = single.get("deliveries_per_second")
+        c["single_p99_ms"] = single.get("p99_ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -101,6 +113,7 @@ def main():
             if sc not in scen and sc in previous:
                 res[sc] = previous[sc]
                 res["measured"][sc] = previous.get("measured", {}).get(sc, previous["machine"]["date"])
+        keep_cluster_baseline(res, previous, scen)
     t0 = time.time()
     of = lambda sc: [s for s in systems if s.runs(sc)]  # noqa: E731
     if "fanout" in scen:
@@ -120,6 +133,7 @@ def main():
     cpp = next((s for s in systems if s.name == "igniter-cpp"), None)
     if "cluster" in scen and cpp:
         res["cluster"] = scenario_cluster(run, cpp, max(args.fanout_sizes), args.duration)
+        keep_cluster_baseline(res, res, [])
     for sc in scen:
         res["measured"][sc] = res["machine"]["date"]
     res["machine"]["load_end"] = loadavg_full()
