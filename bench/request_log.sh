@@ -15,7 +15,7 @@ for round in $(seq 1 $ROUNDS); do
     name=${config%%:*}; level=${config##*:}
     bin=$BEFORE; [ $name = after ] && bin=$AFTER
     log=${TMPDIR:-/tmp}/request_log_stderr.$name.$level.log
-    PORT=$PORT IO_THREADS=2 LOG_LEVEL=$level $bin 2>$log >/dev/null &
+    PORT=$PORT IO_THREADS=2 WORKER_THREADS=0 LOG_LEVEL=$level $bin 2>$log >/dev/null &
     pid=$!
     for i in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:$PORT/api/v1/bench/query && break; sleep 0.05; done
     w=$(wrk -t2 -c64 -d$DUR --latency http://127.0.0.1:$PORT/api/v1/bench/query)

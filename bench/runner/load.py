@@ -9,6 +9,7 @@ class Run:
         self.out = args.out_dir
         self.n = 0
         self.settle = 0.2 if args.quick else 1.0  # seconds for in-flight frames to land
+        self.drain = 1 if args.quick else 5  # seconds an open-loop publisher waits for answers owed
 
     def path(self, stem):
         self.n += 1
@@ -42,15 +43,18 @@ class Run:
                 results.append(json.load(open(out)))
         return results
 
-    def publish(self, url, rate, duration, conns=4, body=None, count=None):
-        out = self.path("pub")
+    def publish(self, url, rate, duration, conns=4, body=None, count=None, drain=5, max_conns=None, stem="pub"):
+        """rate 0: closed loop (each connection sends when answered); rate > 0: open loop (loadgen pub)."""
+        out = self.path(stem)
         cmd = [self.loadgen, "pub", "--url", url, "--rate", str(rate), "--duration", str(duration),
-               "--conns", str(conns), "--size", "100", "--out", out]
+               "--conns", str(conns), "--size", "100", "--drain", str(drain), "--out", out]
+        if max_conns:
+            cmd += ["--max-conns", str(max_conns)]
         if body:
             cmd += ["--body", body]
         if count is not None:
             cmd += ["--count", str(count)]
-        subprocess.run(cmd, timeout=duration + 60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(cmd, timeout=duration + drain + 60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return json.load(open(out)) if os.path.exists(out) else {}
 
 
@@ -100,3 +104,48 @@ def merge_subs(results):
             merged["last_subscriber_p50_ms"] = complete[len(complete) // 2]
             merged["last_subscriber_max_ms"] = complete[-1]
     return merged
+
+
+def rank_pct(sorted_values, p):
+    """The p-th percentile of a sorted list (the rank rule of the loadgen's histograms)."""
+    if not sorted_values:
+        return None
+    return sorted_values[int(p / 100 * (len(sorted_values) - 1))]
+
+
+def carried_rate(pub):
+    """Events/s the system accepted: accepted answers over the time between the first and the last of
+    them (a constant answer delay does not count; a queue shows as answers spaced at what it carries)."""
+    done = sorted(e[1] + e[3] for e in pub.get("events", []) if 200 <= e[4] < 300 and e[3] >= 0)
+    if len(done) < 2 or done[-1] <= done[0]:
+        return pub.get("carried_per_second", 0)
+    return (len(done) - 1) / ((done[-1] - done[0]) / 1000)
+
+
+def merge_latency(results, pub):
+    """The latency figures of one cell: per delivery (the subscribers' histograms), per event (the time
+    until the last subscriber had it, over the events the system accepted and every subscriber got) and
+    what the open-loop publisher offered and the system carried."""
+    m = merge_subs(results)
+    events = {}
+    for r in results:
+        for seq, count, max_ms in r.get("events", []):
+            c, mx = events.get(seq, (0, 0.0))
+            events[seq] = (c + count, max(mx, max_ms))
+    accepted = [e[0] for e in pub.get("events", []) if 200 <= e[4] < 300]
+    ready = m.get("ready", 0)
+    last = sorted(events[seq][1] for seq in accepted if seq in events and events[seq][0] >= ready > 0)
+    lags = [e[2] for e in pub.get("events", []) if e[2] >= 0]
+    m["carried_per_second"] = carried_rate(pub)
+    m.pop("events", None)
+    m.update({
+        "offered_per_second": pub.get("rate", 0), "offered": pub.get("offered", 0), "sent": pub.get("sent", 0),
+        "accepted": pub.get("ok", 0), "unsent": pub.get("unsent", 0), "unanswered": pub.get("unanswered", 0),
+        "publish_errors": pub.get("errors", 0), "carried_per_second": m["carried_per_second"],
+        "publisher_connections": pub.get("connections", 0), "publish_response_p99_ms": pub.get("response_ms", {}).get("p99"),
+        "send_lag_ms_max": max(lags) if lags else None,
+        "events": len(accepted), "events_complete": len(last),
+        "last_subscriber_p50_ms": rank_pct(last, 50), "last_subscriber_p99_ms": rank_pct(last, 99),
+        "last_subscriber_max_ms": last[-1] if last else None,
+    })
+    return m

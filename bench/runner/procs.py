@@ -125,3 +125,24 @@ def rss_kib(pid):
         except OSError:
             pass
     return total
+
+
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+def start_hog(out_dir, cpu=None):
+    """The CPU hog of the contention run: a busy shell loop pinned to one core (the last one)."""
+    cpu = (os.cpu_count() or 1) - 1 if cpu is None else cpu
+    return spawn(["taskset", "-c", str(cpu), "sh", "-c", "while :; do :; done"],
+                 log_path=os.path.join(out_dir, "hog.log"))
+
+
+def loadavg_full():
+    try:
+        return open("/proc/loadavg").read().strip()
+    except OSError:
+        return "?"

@@ -3,8 +3,9 @@ from .procs import *  # noqa: F401,F403
 
 
 class System:
-    def __init__(self, name, cmd, paths, env=None, cwd=None, setup=None, note=""):
+    def __init__(self, name, cmd, paths, env=None, cwd=None, setup=None, note="", only=None):
         self.name, self.cmd, self.paths, self.env, self.cwd, self.setup, self.note = name, cmd, paths, env, cwd, setup, note
+        self.only = only  # {scenario: sizes or None} an extra row runs in; None = every scenario
         self.proc = None
         self.port = None
 
@@ -21,6 +22,14 @@ class System:
             raise RuntimeError(f"{self.name} did not start (see {self.name}.log)")
         time.sleep(0.1)
         return self
+
+    def runs(self, scenario, size=None):
+        """Whether this system takes part in `scenario` (at `size`)."""
+        if self.only is None:
+            return True
+        if scenario not in self.only:
+            return False
+        return self.only[scenario] is None or size in self.only[scenario]
 
     def url(self, key):
         return f"http://127.0.0.1:{self.port}{self.paths[key]}"
@@ -49,7 +58,17 @@ def make_systems(bin_dir):
                  "mutate": "/api/v1/posts/", "query": "/api/v1/bench/query"}
     mutate_body = '{"title":"bench","content":"revalidation round trip"}'
     systems = [
-        System("igniter-cpp", [os.path.join(bin_dir, "igniter_bench")], sse_paths, env={"PORT": "@PORT@"}),
+        # The default configuration (AppOptions defaults: handlers on the worker pool, one log line per
+        # request); max_connections is raised past its derived default (a tenth of RLIMIT_NOFILE kept in
+        # reserve) because this machine's descriptor limit is 20 000 and the largest size is 19 000.
+        System("igniter-cpp", [os.path.join(bin_dir, "igniter_bench")], sse_paths,
+               env={"PORT": "@PORT@", "MAX_CONNECTIONS": "19900"},
+               note="the default configuration: handlers on the worker pool (8 threads), request log on"),
+        # The extra row: how the bench server ran before (handlers on the I/O threads, no request log).
+        System("igniter-cpp-io", [os.path.join(bin_dir, "igniter_bench")], sse_paths,
+               env={"PORT": "@PORT@", "MAX_CONNECTIONS": "19900", "WORKER_THREADS": "0", "LOG_LEVEL": "off"},
+               note="extra row, not the default: handlers on the I/O threads, no request log",
+               only={"fanout": None}),
         System("igniter-js", ["node", "server.mjs"], sse_paths, env={"PORT": "@PORT@"},
                cwd=os.path.join(HERE, "peers/igniter-js"), note="Igniter.js 0.3.40, Node " + node_version()),
         System("nchan", ["nginx"], {"sse": "/sub", "pub": "/pub", "reval_sse": "/reval/sub", "list": "/list",

@@ -5,9 +5,12 @@
 //   GET  /api/v1/posts/          the post list; POST /api/v1/posts/ adds one and revalidates posts.list
 //   GET  /api/v1/sse/events      the SSE endpoint (?channels=bench or revalidation)
 //
-// Environment: PORT (3000), IO_THREADS (0 = one per core), IGNITER_STORE ("memory" or "redis://..."),
-// LOG_LEVEL ("off"; "info" logs one line per request on stderr, as the default configuration does).
-// Handlers run on the I/O threads (worker_threads = 0): none of them blocks.
+// The app is configured as a user's app is: AppOptions' defaults (handlers on the worker pool, one log
+// line per request on stderr) unless the environment says otherwise, which the runner does only for a
+// row it labels as the exception. Environment: PORT (3000), IO_THREADS (default 0 = one per core),
+// WORKER_THREADS (default AppOptions' 8; 0 = handlers on the I/O threads), LOG_LEVEL (default info;
+// "off" for no request log), MAX_CONNECTIONS (default 0 = derived from RLIMIT_NOFILE), IGNITER_STORE
+// ("memory" or "redis://...").
 #include <igniter/igniter.hpp>
 #include <igniter/server/realtime.hpp>
 #include <igniter/store/store.hpp>
@@ -45,6 +48,8 @@ unsigned env_number(const char* name, unsigned fallback) {
   const char* value = std::getenv(name);
   return value && *value ? static_cast<unsigned>(std::strtoul(value, nullptr, 10)) : fallback;
 }
+
+const igniter::AppOptions kDefaults{};
 
 }  // namespace
 
@@ -92,11 +97,11 @@ int main() {
 
   // Assigned one by one: g++ 12 warns falsely (maybe-uninitialized) on this designated initializer.
   igniter::AppOptions options;
-  options.io_threads = env_number("IO_THREADS", 0);
-  options.worker_threads = 0;
-  options.max_connections = 40000;
+  options.io_threads = env_number("IO_THREADS", kDefaults.io_threads);
+  options.worker_threads = env_number("WORKER_THREADS", kDefaults.worker_threads);
+  options.max_connections = env_number("MAX_CONNECTIONS", static_cast<unsigned>(kDefaults.max_connections));
   const char* log_level = std::getenv("LOG_LEVEL");
-  options.log_level = igniter::parse_log_level(log_level ? log_level : "", igniter::LogLevel::off);
+  options.log_level = igniter::parse_log_level(log_level ? log_level : "", kDefaults.log_level);
   options.store = std::move(*store);
   // HTTPS for the TLS row (bench/tls): both set = the port speaks TLS only.
   if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key) {
