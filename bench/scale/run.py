@@ -3,7 +3,7 @@
 Redis stream, and what a broadcast costs at each size.
 
 N igniter_bench processes (IGNITER_STORE=redis://..., one I/O thread each) and as many scale_sub processes
-(one per server, each from its own 127.0.0.x source address, at most --per-process connections: the limit
+(one per server, each from its own 127.1.x.y source addresses, at most --per-process connections: the limit
 is 20 000 open files per process) grow step by step (--steps, default 100k,250k,500k,1M). At each step:
 connect rate, user-space memory per connection (server RSS delta / connections), kernel memory per
 connection (slab delta and /proc/net/sockstat), server CPU while idle, --events broadcasts at 1 publish/s
@@ -37,6 +37,11 @@ from runner.procs import cpu_seconds, free_port, log, rss_kib, spawn, stop, stop
 SSE_PATH = "/api/v1/sse/events?channels=bench"
 PUB_PATH = "/api/v1/bench/publish"
 SKIP = 77  # ctest's "skipped"
+# Subscriber process i connects from 127.1.0.0 + SOURCES·i onwards, SOURCES addresses (~2 250 connections
+# each at 18 000): a connect's search for a free port slows down sharply past half the ephemeral range
+# per source and destination (a first run with one address per process: 1 000 connects/s instead of ~10 000).
+SOURCE_BASE = 1 << 16
+SOURCES = 8
 
 
 # ---- The machine ----
@@ -202,7 +207,7 @@ class Fleet:
             if os.path.exists(f):
                 os.remove(f)
         cmd = [os.path.join(self.args.bin_dir, "scale_sub"), "--url", f"http://127.0.0.1:{server['port']}{SSE_PATH}",
-               "--conns", str(conns), "--source", str(2 + i), "--threads", "1", "--ready", ready, "--stats", stats,
+               "--conns", str(conns), "--source", str(SOURCE_BASE + SOURCES * i), "--sources", str(SOURCES), "--threads", "1", "--ready", ready, "--stats", stats,
                "--connect-timeout", str(self.args.connect_timeout)]
         p = spawn(cmd, log_path=os.path.join(self.args.out_dir, f"sub-{i}.log"))
         self.subs.append({"proc": p, "ready": ready, "stats": stats, "conns": conns, "ready_count": 0,

@@ -1,10 +1,12 @@
 // scale_sub: the subscriber process of `make bench-scale` (bench/scale/run.py). Holds up to ~19 000 SSE
-// connections to one server from one 127.0.0.x source address on a few epoll threads, and keeps, per
+// connections to one server from S loopback source addresses (127.0.0.0 + K .. + K+S-1; connection i
+// uses K + i % S) on a few epoll threads, and keeps, per
 // event (the "seq" of the payload), how many connections got it and a latency histogram (from the
 // payload's "ts", ns since the epoch), so that the driver can read a step's broadcasts while every
 // connection stays open: SIGUSR1 writes a snapshot to --stats FILE (atomically), SIGTERM ends.
 //
-//   scale_sub --url http://127.0.0.1:PORT/path --conns N [--source K] [--threads T] --ready FILE --stats FILE
+//   scale_sub --url http://127.0.0.1:PORT/path --conns N [--source K] [--sources S] [--threads T]
+//             --ready FILE --stats FILE
 //             [--connect-timeout S] [--totals]
 //
 // --ready FILE is written once every connection has its 200 and headers (or failed, or the connect
@@ -52,7 +54,8 @@ struct Worker {
 struct Config {
   Target target;
   std::string request;
-  int source = 0;
+  int source = 0;       // the first source address (0: the kernel's choice)
+  int sources = 1;      // how many, from `source` on
   bool totals = false;  // count deliveries only
   std::size_t max_inflight = 256;
 };
@@ -105,7 +108,12 @@ void run_worker(Worker& w, const Config& cfg) {
   auto start_more = [&] {
     while (next < w.conns.size() && inflight < cfg.max_inflight) {
       auto& c = w.conns[next];
-      c.fd = open_socket(cfg.target, cfg.source);
+      // Connect picks a free port per (source, destination) by scanning the ephemeral range; past about
+      // half the range (~14 000 here) every connect scans further, so no source carries more than a few
+      // thousand connections.
+      int source =
+          cfg.source > 0 ? cfg.source + static_cast<int>(next % static_cast<std::size_t>(cfg.sources)) : 0;
+      c.fd = open_socket(cfg.target, source);
       if (c.fd < 0) {
         std::lock_guard lock(w.mutex);
         ++w.failed;
@@ -237,9 +245,10 @@ std::string snapshot(std::vector<std::unique_ptr<Worker>>& workers) {
     }
   }
   if (lo == UINT32_MAX) lo = 0;
-  std::string out = "{\"ready\":" + std::to_string(ready) + ",\"failed\":" + std::to_string(failed) +
-                    ",\"closed\":" + std::to_string(closed) + ",\"deliveries\":" + std::to_string(deliveries) + ",\"per_conn_min\":" + std::to_string(lo) +
-                    ",\"per_conn_max\":" + std::to_string(hi) + ",\"events\":[";
+  std::string out =
+      "{\"ready\":" + std::to_string(ready) + ",\"failed\":" + std::to_string(failed) +
+      ",\"closed\":" + std::to_string(closed) + ",\"deliveries\":" + std::to_string(deliveries) +
+      ",\"per_conn_min\":" + std::to_string(lo) + ",\"per_conn_max\":" + std::to_string(hi) + ",\"events\":[";
   bool first = true;
   for (auto& [seq, e] : merged) {
     if (!first) out += ",";
@@ -256,6 +265,7 @@ int run(const Args& a) {
   Config cfg;
   cfg.target = parse_url(a.get("url"));
   cfg.source = static_cast<int>(a.num("source", 0));
+  cfg.sources = static_cast<int>(std::max<long>(1, a.num("sources", 1)));
   cfg.totals = a.has("totals");
   cfg.request = "GET " + cfg.target.path + " HTTP/1.1\r\nHost: " + cfg.target.host +
                 "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
