@@ -43,16 +43,16 @@ def redis_cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout.strip()
 
 
-def deliveries(subs, out_dir):
+def deliveries(subs, work_dir):
     """Deliveries so far over every subscriber, and the fewest and most events one connection got."""
     total, lo, hi = 0, None, 0
     for i, p in enumerate(subs):
-        path = os.path.join(out_dir, f"ceiling-sub-{i}.json")
+        path = os.path.join(work_dir, f"ceiling-sub-{i}.json")
         if os.path.exists(path):
             os.remove(path)
         os.kill(p.pid, signal.SIGUSR1)
     for i, p in enumerate(subs):
-        path = os.path.join(out_dir, f"ceiling-sub-{i}.json")
+        path = os.path.join(work_dir, f"ceiling-sub-{i}.json")
         deadline = time.time() + 10
         while time.time() < deadline:
             try:
@@ -69,7 +69,7 @@ def deliveries(subs, out_dir):
 def one_run(args, nproc):
     port = free_port()
     redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                  log_path=os.path.join(args.out_dir, "ceiling-redis.log"))
+                  log_path=os.path.join(args.work_dir, "ceiling-redis.log"))
     servers, subs, pubs = [], [], []
     try:
         if not wait_port(port, redis):
@@ -79,26 +79,26 @@ def one_run(args, nproc):
             env = {"PORT": str(sport), "IO_THREADS": str(args.io_threads), "LOG_LEVEL": "off",
                    "IGNITER_STORE": f"redis://127.0.0.1:{port}"}
             p = spawn([os.path.join(args.bin_dir, "igniter_bench")], env=env,
-                      log_path=os.path.join(args.out_dir, f"ceiling-server-{i}.log"))
+                      log_path=os.path.join(args.work_dir, f"ceiling-server-{i}.log"))
             if not wait_port(sport, p):
                 return {"error": "a server did not start"}
             servers.append((p, sport))
         for i, (_, sport) in enumerate(servers):
-            base = os.path.join(args.out_dir, f"ceiling-sub-{i}")
+            base = os.path.join(args.work_dir, f"ceiling-sub-{i}")
             subs.append(spawn([os.path.join(args.bin_dir, "scale_sub"), "--url", f"http://127.0.0.1:{sport}{SSE_PATH}",
                                "--conns", str(args.subs), "--totals", "--ready", base + ".ready",
                                "--stats", base + ".json"], log_path=base + ".log"))
         deadline = time.time() + 30
         while time.time() < deadline and not all(
-                os.path.exists(os.path.join(args.out_dir, f"ceiling-sub-{i}.ready")) for i in range(nproc)):
+                os.path.exists(os.path.join(args.work_dir, f"ceiling-sub-{i}.ready")) for i in range(nproc)):
             time.sleep(0.1)
         time.sleep(0.5)
-        d0, _, _ = deliveries(subs, args.out_dir)
+        d0, _, _ = deliveries(subs, args.work_dir)
         r0, s0 = cpu_seconds(redis.pid), sum(cpu_seconds(p.pid) for p, _ in servers)
         l0 = sum(cpu_seconds(p.pid) for p in subs)
         t0 = time.time()
         for i, (_, sport) in enumerate(servers):
-            out = os.path.join(args.out_dir, f"ceiling-pub-{i}.json")
+            out = os.path.join(args.work_dir, f"ceiling-pub-{i}.json")
             if os.path.exists(out):
                 os.remove(out)
             pubs.append((spawn([os.path.join(args.bin_dir, "loadgen"), "pub", "--url",
@@ -120,7 +120,7 @@ def one_run(args, nproc):
         # but unanswered when the publishers stopped may be in the stream too).
         d1, lo, hi, t_end = d0, 0, 0, time.time() + 30
         while time.time() < t_end:
-            d1, lo, hi = deliveries(subs, args.out_dir)
+            d1, lo, hi = deliveries(subs, args.work_dir)
             if lo == hi and lo >= ok:
                 break
             time.sleep(0.5)
@@ -196,7 +196,8 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--reference-requests", type=int, default=200000)
     args = ap.parse_args()
-    os.makedirs(args.out_dir, exist_ok=True)
+    args.work_dir = os.path.join(args.out_dir, "work")  # per-process files and logs (not the record)
+    os.makedirs(args.work_dir, exist_ok=True)
     try:
         res = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "loadavg_before": loadavg(),
                "runs": [one_run(args, int(n)) for n in args.processes.split(",")],

@@ -195,21 +195,21 @@ class Fleet:
         env = {"PORT": str(port), "IO_THREADS": "1", "LOG_LEVEL": "off",
                "IGNITER_STORE": f"redis://127.0.0.1:{self.redis_port}"}
         p = spawn([os.path.join(self.args.bin_dir, "igniter_bench")], env=env,
-                  log_path=os.path.join(self.args.out_dir, f"server-{len(self.servers)}.log"))
+                  log_path=os.path.join(self.args.work_dir, f"server-{len(self.servers)}.log"))
         self.servers.append({"proc": p, "port": port, "base_rss": 0})
         return self.servers[-1]
 
     def add_sub(self, server, conns):
         i = len(self.subs)
-        ready = os.path.join(self.args.out_dir, f"sub-{i}.ready")
-        stats = os.path.join(self.args.out_dir, f"sub-{i}.json")
+        ready = os.path.join(self.args.work_dir, f"sub-{i}.ready")
+        stats = os.path.join(self.args.work_dir, f"sub-{i}.json")
         for f in (ready, stats):
             if os.path.exists(f):
                 os.remove(f)
         cmd = [os.path.join(self.args.bin_dir, "scale_sub"), "--url", f"http://127.0.0.1:{server['port']}{SSE_PATH}",
                "--conns", str(conns), "--source", str(SOURCE_BASE + SOURCES * i), "--sources", str(SOURCES), "--threads", "1", "--ready", ready, "--stats", stats,
                "--connect-timeout", str(self.args.connect_timeout)]
-        p = spawn(cmd, log_path=os.path.join(self.args.out_dir, f"sub-{i}.log"))
+        p = spawn(cmd, log_path=os.path.join(self.args.work_dir, f"sub-{i}.log"))
         self.subs.append({"proc": p, "ready": ready, "stats": stats, "conns": conns, "ready_count": 0,
                           "events_expected": 0, "dead": False})
         return self.subs[-1]
@@ -312,7 +312,7 @@ def run_step(fleet, target, args, baseline, history):
     new_servers = [fleet.add_server() for _ in range(nproc)]
     for s in new_servers:
         if not wait_port(s["port"], s["proc"], timeout=30):
-            step["wall"] = f"a server process did not start (see {args.out_dir}/server-*.log)"
+            step["wall"] = f"a server process did not start (see {args.work_dir}/server-*.log)"
             return step
     time.sleep(0.5)
     for s in new_servers:
@@ -465,7 +465,7 @@ def svg_plot(path, steps):
     xs = [s["connections"] for s in pts]
     xmax = max(xs) * 1.05
 
-    def panel(x0, title, series, ylabel):
+    def panel(x0, title, series, ylabel, legend_y=0.0):
         ymax = max(max(v for v in vals) for _, _, vals in series) * 1.15 or 1
         out = [f'<text x="{x0 + pw / 2}" y="20" text-anchor="middle" font-weight="bold">{title}</text>',
                f'<rect x="{x0}" y="{pad}" width="{pw}" height="{H - 2 * pad}" fill="none" stroke="#888"/>',
@@ -486,13 +486,14 @@ def svg_plot(path, steps):
             for c in coords.split():
                 cx, cy = c.split(",")
                 out.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>')
-            out.append(f'<text x="{x0 + 10}" y="{pad + 16 + 15 * j}" fill="{color}" font-size="12">{name}</text>')
+            ly = pad + (H - 2 * pad) * legend_y + 16 + 15 * j
+            out.append(f'<text x="{x0 + 10}" y="{ly}" fill="{color}" font-size="12">{name}</text>')
         return out
 
     body = panel(pad, "Memory per connection", [
         ("server user space (RSS)", "#1f77b4", [s["user_bytes_per_conn"] for s in pts]),
         ("kernel socket slabs (both ends)", "#d62728", [s["socket_slab_bytes_per_conn"] for s in pts]),
-        ("subscriber process", "#7f7f7f", [s["sub_bytes_per_conn"] for s in pts])], "bytes")
+        ("subscriber process", "#7f7f7f", [s["sub_bytes_per_conn"] for s in pts])], "bytes", legend_y=0.4)
     body += panel(2 * pad + pw, "One broadcast to every subscriber", [
         ("p50", "#2ca02c", [s["broadcast_p50_ms"] for s in pts]),
         ("p99", "#ff7f0e", [s["broadcast_p99_ms"] for s in pts]),
@@ -551,7 +552,8 @@ def main():
     if not shutil.which("redis-server"):
         log("scale: redis-server is not installed; skipped")
         return SKIP
-    os.makedirs(args.out_dir, exist_ok=True)
+    args.work_dir = os.path.join(args.out_dir, "work")  # per-process files and logs (not the record)
+    os.makedirs(args.work_dir, exist_ok=True)
     hard = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)[1]
     if args.per_process + 200 > hard:
         log(f"scale: --per-process {args.per_process} needs more than the open-file limit {hard}")
@@ -581,7 +583,7 @@ def run(args, steps):
            "cpus": os.cpu_count(), "mem_total_gib": round(meminfo()["MemTotal"] / 1048576, 1), "steps": []}
     rport = free_port()
     redis = spawn(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--maxclients", "10000"], log_path=os.path.join(args.out_dir, "redis.log"))
+                   "--maxclients", "10000"], log_path=os.path.join(args.work_dir, "redis.log"))
     if not wait_port(rport, redis):
         log("scale: redis-server did not start")
         return 2
