@@ -9,12 +9,14 @@ publishing small events as fast as they are answered, for --duration seconds. Re
 accepted, deliveries/s, Redis CPU (of one core: Redis runs commands on one thread), the servers' and the
 load's CPU, whether the readers kept up (every subscriber got every event), and, as the reference, what
 redis-benchmark gets from the same Redis with the same script (its ceiling without HTTP or igniter).
+Then the stream alone (--readers): redis-benchmark publishes valid events with the same script, pipelined,
+while 1, 4, 16 processes read the stream: the write rate Redis takes with that many readers, its CPU, and
+whether every reader kept up (an entry trimmed by MAXLEN before a reader got it would be a loss).
 
   bench/scale/ceiling.py --bin-dir build/release/bench [--processes 2,4] [--io-threads 4] [--subs 100]
                          [--pub-conns 16] [--duration 10] [--out FILE]
 """
 import argparse
-import csv
 import json
 import os
 import shutil
@@ -41,6 +43,17 @@ def loadavg():
 
 def redis_cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout.strip()
+
+
+def benchmark_rps(csv_text):
+    """requests/s from redis-benchmark --csv; the test name (the command) is not escaped, so the numbers
+    are taken from the end of the line: rps, then six latency columns."""
+    rps = 0.0
+    for line in csv_text.splitlines():
+        f = line.rsplit(",", 7)
+        if len(f) == 8 and f[1].strip('"') != "rps":
+            rps = float(f[1].strip('"'))
+    return rps
 
 
 def deliveries(subs, work_dir):
@@ -172,15 +185,83 @@ def redis_reference(args):
                                       "-P", str(pipeline), "-r", "1000000", "--csv", *cmd],
                                      capture_output=True, text=True).stdout
                 window = time.time() - t0
-                rps = 0.0
-                for f in csv.reader(out.splitlines()):
-                    if len(f) >= 2 and f[1] != "rps":
-                        rps = float(f[1])
+                rps = benchmark_rps(out)
                 rows[f"{name}, pipeline {pipeline}"] = {
                     "requests_per_second": round(rps),
                     "redis_cpu_percent": round(100 * (cpu_seconds(redis.pid) - c0) / window, 1)}
         return rows
     finally:
+        stop(redis)
+
+
+def stream_only(args, nproc):
+    """The stream without HTTP: redis-benchmark runs the cluster's publish script (pipelined) with valid
+    events while nproc processes read the stream, each with one subscriber."""
+    port = free_port()
+    redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                  log_path=os.path.join(args.work_dir, "ceiling-redis.log"))
+    servers, subs = [], []
+    try:
+        if not wait_port(port, redis):
+            return {"error": "redis-server did not start"}
+        for i in range(nproc):
+            sport = free_port()
+            env = {"PORT": str(sport), "IO_THREADS": "1", "LOG_LEVEL": "off",
+                   "IGNITER_STORE": f"redis://127.0.0.1:{port}"}
+            p = spawn([os.path.join(args.bin_dir, "igniter_bench")], env=env,
+                      log_path=os.path.join(args.work_dir, f"ceiling-server-{i}.log"))
+            if not wait_port(sport, p):
+                return {"error": "a server did not start"}
+            servers.append((p, sport))
+        for i, (_, sport) in enumerate(servers):
+            base = os.path.join(args.work_dir, f"ceiling-sub-{i}")
+            for f in (base + ".ready", base + ".json"):
+                if os.path.exists(f):
+                    os.remove(f)
+            # One subscriber each: the readers' cost, not the fan-out's.
+            subs.append(spawn([os.path.join(args.bin_dir, "scale_sub"), "--url", f"http://127.0.0.1:{sport}{SSE_PATH}",
+                               "--conns", "1", "--totals", "--ready", base + ".ready",
+                               "--stats", base + ".json"], log_path=base + ".log"))
+        deadline = time.time() + 30
+        while time.time() < deadline and not all(
+                os.path.exists(os.path.join(args.work_dir, f"ceiling-sub-{i}.ready")) for i in range(nproc)):
+            time.sleep(0.1)
+        time.sleep(0.5)
+        # What encode_event (src/server/cluster_stream.cpp) writes: channel, type, scopes, data, time (ms).
+        event = json.dumps({"c": "bench", "t": "message", "s": [],
+                            "d": {"ts": 0, "seq": 0, "pad": "x" * max(0, args.size - 60)},
+                            "ts": int(time.time() * 1000)}, separators=(",", ":"))
+        n = args.stream_events
+        r0, s0 = cpu_seconds(redis.pid), sum(cpu_seconds(p.pid) for p, _ in servers)
+        t0 = time.time()
+        out = subprocess.run(["redis-benchmark", "-p", str(port), "-n", str(n), "-c", "8", "-P", str(args.pipeline),
+                              "-r", "1000000000", "--csv", "EVAL", PUBLISH_SCRIPT, "2", "igniter:realtime:events",
+                              "f:__rand_int__", "10000", event, "u"], capture_output=True, text=True).stdout
+        window = time.time() - t0
+        rps = benchmark_rps(out)
+        redis_cpu = 100 * (cpu_seconds(redis.pid) - r0) / window
+        # Readers catch up (bounded), then every subscriber must have all n events.
+        lo = hi = d = 0
+        t_end = time.time() + 30
+        while time.time() < t_end:
+            d, lo, hi = deliveries(subs, args.work_dir)
+            if lo >= n:
+                break
+            time.sleep(0.3)
+        behind = time.time() - t0 - window
+        servers_cpu = 100 * (sum(cpu_seconds(p.pid) for p, _ in servers) - s0) / (time.time() - t0)
+        row = {"processes": nproc, "subscribers_per_process": 1, "pipeline": args.pipeline, "events": n,
+               "events_per_second": round(rps), "redis_cpu_percent": round(redis_cpu, 1),
+               "servers_cpu_percent": round(servers_cpu, 1), "readers_behind_seconds": round(max(0.0, behind), 2),
+               "events_per_connection": [lo, hi], "every_event_delivered": lo == hi == n, "loadavg": loadavg()}
+        log(f"ceiling (stream only): {nproc} readers: {row['events_per_second']} events/s, Redis CPU "
+            f"{row['redis_cpu_percent']}%, {'every event delivered' if row['every_event_delivered'] else 'MISSING'}")
+        return row
+    finally:
+        for p in subs:
+            stop(p)
+        for p, _ in servers:
+            stop(p)
         stop(redis)
 
 
@@ -195,13 +276,18 @@ def main():
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--reference-requests", type=int, default=200000)
+    ap.add_argument("--readers", default="1,4,16", help="processes reading the stream in the stream-only runs")
+    ap.add_argument("--stream-events", type=int, default=200000, help="events per stream-only run")
+    ap.add_argument("--pipeline", type=int, default=16, help="publishes in flight per redis-benchmark client")
     args = ap.parse_args()
     args.work_dir = os.path.join(args.out_dir, "work")  # per-process files and logs (not the record)
     os.makedirs(args.work_dir, exist_ok=True)
     try:
         res = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "loadavg_before": loadavg(),
                "runs": [one_run(args, int(n)) for n in args.processes.split(",")],
-               "redis_benchmark": redis_reference(args)}
+               "redis_benchmark": redis_reference(args) if shutil.which("redis-benchmark") else None,
+               "stream_only": [stream_only(args, int(n)) for n in args.readers.split(",")]
+               if shutil.which("redis-benchmark") else None}
     finally:
         stop_all()
     with open(os.path.join(args.out_dir, "ceiling.json"), "w") as f:
