@@ -17,7 +17,7 @@ values are printed first). The run also stops before a step whose estimated memo
 --reserve-gib available, so that it never pushes the machine into the OOM killer.
 
   bench/scale/run.py --bin-dir build/release/bench [--out-dir DIR] [--steps 100000,250000,...]
-                     [--per-process 18000] [--events 5] [--quick] [--check]
+                     [--per-process 18000] [--events 3] [--quick] [--check]
 """
 import argparse
 import http.client
@@ -530,12 +530,12 @@ def main():
     ap.add_argument("--out-dir", default=os.path.join(HERE, "..", "results", "scale"))
     ap.add_argument("--steps", default="100000,250000,500000,1000000")
     ap.add_argument("--per-process", type=int, default=18000, help="subscribers per process (limit: 20000 files)")
-    ap.add_argument("--events", type=int, default=5, help="broadcasts per step, 1 per --interval seconds")
+    ap.add_argument("--events", type=int, default=3, help="broadcasts per step, 1 per --interval seconds")
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--settle", type=float, default=3.0)
     ap.add_argument("--idle-seconds", type=float, default=5.0)
     ap.add_argument("--connect-timeout", type=int, default=240)
-    ap.add_argument("--delivery-timeout", type=float, default=60.0)
+    ap.add_argument("--delivery-timeout", type=float, default=240.0, help="seconds after the last publish")
     ap.add_argument("--reserve-gib", type=float, default=3.0, help="memory left to the rest of the machine")
     ap.add_argument("--tcp-mem-gib", type=float, default=8.0, help="tcp_mem max for the run (pages: / 4 KiB)")
     ap.add_argument("--quick", action="store_true", help="the smoke: 2 processes × 500 subscribers, 2 events")
