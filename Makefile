@@ -72,6 +72,15 @@ bench:
 bench-quick:
 	@bench/run.sh --quick
 
+# The scale bench (bench/scale/run.py, RESULTS.md "Scale"): SSE subscribers across many processes on one
+# Redis stream, in steps toward 1 000 000 (SCALE_STEPS), until the machine's wall. Loads the whole machine.
+SCALE_STEPS ?= 100000,250000,500000,1000000
+.PHONY: bench-scale
+bench-scale:
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target igniter_bench scale_sub
+	python3 bench/scale/run.py --bin-dir build/release/bench --out-dir bench/results/scale --steps $(SCALE_STEPS)
+
 # The soak (soak/, docs/soak.md): the release demo under a mixed hostile load, on the memory store and
 # then on the Redis store (a redis-server of its own), SOAK_MINUTES of load each (fractions allowed),
 # plus about a minute of warm-up. Fails if an event was lost or memory/descriptors did not come back.
