@@ -49,8 +49,11 @@ void Hub::start_pass(Shard& shard) {
   // same place in this pass, so that none waits more than a pass.
   rt.pass.clear();
   rt.pass.swap(rt.next);
-  // What is left waits for the next pass (the inbox is bounded: max_inbox_bytes).
-  rt.pass_taken = take_inbox(shard, pass_budget(options_.max_pending_bytes));
+  // What is left waits for the next pass (the inbox is bounded: max_inbox_bytes). Events that reached
+  // nobody here write nothing: take on, else the rest would wait for a publish that never wakes us.
+  do {
+    rt.pass_taken = take_inbox(shard, pass_budget(options_.max_pending_bytes));
+  } while (rt.pass.empty() && rt.pass_taken > 0);
   if (rt.pass.empty()) return;
   rt.pass_cursor = 0;
   rt.pass_running = true;
