@@ -114,10 +114,14 @@ class Hub {
   // A shard's inbox overflowed with events another process recorded: drop its backlog and make its
   // streams refetch (nothing is lost silently).
   void overflow_locked(Shard& shard, realtime::EventId at);
-  // Takes the inbox (up to half a session's bound) and starts writing it out; no-op while a pass runs.
+  // Takes the inbox (up to half a session's bound) and starts writing it out, together with the sessions
+  // the last pass left for this one; no-op while a pass runs.
   void start_pass(Shard& shard);
-  // Writes to the running pass's next slice of sessions; starts the next pass after the last slice.
+  // Writes to the running pass's next slice of sessions, after taking what arrived meanwhile (within the
+  // pass's budget); starts the next pass after the last slice.
   void continue_pass(Shard& shard);
+  // Delivers (or runs) inbox items taken by a pass, within `budget` bytes; returns the bytes taken.
+  std::size_t take_inbox(Shard& shard, std::size_t budget);
 
   // hub_replay.cpp: opens an admitted stream: `connected` frame, first data, replay, then live.
   void start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,

@@ -45,11 +45,28 @@ void Hub::overflow_locked(Shard& shard, realtime::EventId at) {
 void Hub::start_pass(Shard& shard) {
   auto& rt = *shard.realtime;
   if (rt.pass_running) return;
-  // What is left waits for the next pass (the inbox is bounded: max_inbox_bytes).
-  auto batch = rt.inbox->take(pass_budget(options_.max_pending_bytes));
-  if (batch.empty()) return;
+  // The sessions the last pass wrote before events that came during it, in the order it wrote them: the
+  // same place in this pass, so that none waits more than a pass.
+  rt.pass.clear();
+  rt.pass.swap(rt.next);
+  // What is left waits for the next pass (the inbox is bounded: max_inbox_bytes). Events that reached
+  // nobody here write nothing: take on, else the rest would wait for a publish that never wakes us.
+  do {
+    rt.pass_taken = take_inbox(shard, pass_budget(options_.max_pending_bytes));
+  } while (rt.pass.empty() && rt.pass_taken > 0);
+  if (rt.pass.empty()) return;
+  rt.pass_cursor = 0;
+  rt.pass_running = true;
+  continue_pass(shard);
+}
+
+std::size_t Hub::take_inbox(Shard& shard, std::size_t budget) {
+  auto& rt = *shard.realtime;
+  auto batch = rt.inbox->take(budget);
+  std::size_t taken = 0;
   for (auto& item : batch) {
     if (item.task) {
+      taken += realtime::Inbox::kTaskBytes;
       try {
         item.task();
       } catch (const std::exception& error) {  // never across the loop's callback
@@ -58,6 +75,7 @@ void Hub::start_pass(Shard& shard) {
       continue;
     }
     const auto& stored = item.event;
+    taken += stored->frame.size();
     if (realtime::is_reserved_channel(stored->event.channel)) {  // a control event: applied, not delivered
       apply_control(shard, stored->event);
       continue;
@@ -71,13 +89,14 @@ void Hub::start_pass(Shard& shard) {
       static_cast<SseSession&>(s).deliver(*stored, aliased);
     });
   }
-  // Every frame of the batch is queued: one write per socket carries all of them.
-  rt.pass.clear();
-  for (auto* session : rt.dirty) rt.pass.push_back(session->shared_from_this());
+  // Every frame of the batch is queued: one write per socket carries all of them. A session that a pass
+  // has yet to write to is in its list already; the others join the pass starting now, or while one
+  // runs, the next one.
+  auto& into = rt.pass_running ? rt.next : rt.pass;
+  for (auto* session : rt.dirty)
+    if (session->schedule()) into.push_back(session->shared_from_this());
   rt.dirty.clear();
-  rt.pass_cursor = 0;
-  rt.pass_running = true;
-  continue_pass(shard);
+  return taken;
 }
 
 void Hub::continue_pass(Shard& shard) {
@@ -85,12 +104,17 @@ void Hub::continue_pass(Shard& shard) {
   auto end = std::min(rt.pass.size(), rt.pass_cursor + pass_slice(rt.pass.size()));
   for (; rt.pass_cursor < end; ++rt.pass_cursor) rt.pass[rt.pass_cursor]->flush();
   if (rt.pass_cursor < rt.pass.size()) {
+    // Events published meanwhile ride this pass for the sessions it has not written yet, as long as
+    // no session can be handed more than the pass's budget (half its bound) by this pass.
+    const auto budget = pass_budget(options_.max_pending_bytes);
+    if (rt.pass_taken + max_event_frame() <= budget && rt.inbox->bytes() > 0)
+      rt.pass_taken += take_inbox(shard, budget - rt.pass_taken);
     asio::post(shard.io, [this, &shard] { continue_pass(shard); });  // behind what became ready meanwhile
     return;
   }
   rt.pass.clear();
   rt.pass_running = false;
-  start_pass(shard);  // what arrived during this pass
+  start_pass(shard);  // what arrived during this pass, and the sessions written before it arrived
 }
 
 }  // namespace igniter::server

@@ -52,10 +52,14 @@ struct RealtimeShard {
 
   // Fan-out runs in passes (src/server/hub_fanout.cpp): a pass queues what the inbox holds to the
   // subscribers, then writes to them slice by slice, yielding to the loop between slices so that
-  // requests (the publishers' too) keep being served. Events arriving meanwhile wait for the next pass:
-  // under load every write carries many frames, and an idle shard starts a pass at once.
+  // requests (the publishers' too) keep being served. Events arriving meanwhile are queued between two
+  // slices: the sessions the pass has yet to write carry them in the same write, the ones it wrote
+  // already get them at the same place of the next pass. Every session gets one write per pass (under
+  // load every write carries many frames), and no event waits more than one pass for any session.
   std::vector<std::shared_ptr<SseSession>> pass;  // the sessions the running pass writes to
+  std::vector<std::shared_ptr<SseSession>> next;  // the sessions the next pass writes to, so far
   std::size_t pass_cursor = 0;                    // the next one
+  std::size_t pass_taken = 0;                     // bytes of the inbox the running pass took so far
   bool pass_running = false;
 
   // Written by this shard only, read by stats() from anywhere.

@@ -82,6 +82,7 @@ void SseSession::deliver(const realtime::StoredEvent& stored, const realtime::Fr
 
 void SseSession::flush() {
   dirty_ = false;
+  scheduled_ = false;
   if (closed_ || writing_ || queue_.empty()) return;
   std::array<realtime::ConstBuffer, 64> slices;
   auto count = queue_.gather(slices);
@@ -101,13 +102,17 @@ void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
   queue_.consume(bytes);
   last_write_tick_ = shard_.realtime->tick;
   if (ending_ && queue_.empty()) return close();
+  bool paged = false;
   if (replaying_ && queue_.pending_bytes() <= queue_.limit() / 2) {
     hub_.continue_replay(*this);
     auto& rt = *shard_.realtime;  // only this session was queued to: leave no stale entry behind
     auto dirty = std::move(rt.dirty);
     rt.dirty.clear();
+    paged = true;
   }
-  flush();
+  // Frames queued since this write started go out now, unless a fan-out pass is to write to this
+  // session: then they wait for its turn and share that write with whatever else the pass brings.
+  if (paged || !scheduled_) flush();
 }
 
 void SseSession::watch() {

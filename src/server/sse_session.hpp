@@ -74,8 +74,14 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   void deliver(const realtime::StoredEvent& event) { deliver(event, event.frame); }
   /// As above, with the event's bytes as this subscription spells its channel (the `x:{}` alias).
   void deliver(const realtime::StoredEvent& event, const realtime::Frame& frame);
-  /// Writes what is queued (one gather-write; more follow as each completes).
+  /// Writes what is queued (one gather-write; more follow as each completes, unless a pass is to write).
   void flush();
+  /// Takes the session off its shard's dirty list for a fan-out pass: true when no pass was to write to
+  /// it yet (the caller then adds it to one), false when a pass will already. Shard thread.
+  bool schedule() noexcept {
+    dirty_ = false;
+    return !std::exchange(scheduled_, true);
+  }
   /// Starts watching the socket for the client going away.
   void watch();
   /// Sends a keepalive comment if nothing was written since `tick`.
@@ -110,6 +116,7 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   std::uint32_t last_write_tick_ = 0;
   bool writing_ = false;
   bool dirty_ = false;
+  bool scheduled_ = false;  // in a pass's list (running or next) that has yet to write to it
   bool closed_ = false;
   bool ending_ = false;  // end() was called: nothing more is queued; closes when written
   char read_byte_ = 0;
