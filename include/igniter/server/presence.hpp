@@ -5,7 +5,6 @@
 /// `app.realtime().track_presence(...)` before the server starts), then reads a channel with
 /// `app.realtime().presence(channel)` or `c.realtime().presence(channel)` in a handler.
 
-#include <boost/describe/class.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,18 +13,11 @@
 #include <string>
 #include <vector>
 
+#include "igniter/realtime/presence.hpp"
+
 namespace igniter {
 
 class Ctx;
-
-/// Who is on a channel: every open stream that subscribed to it, on every process.
-struct Presence {
-  std::uint64_t count = 0;           ///< Open streams on the channel.
-  std::uint64_t anonymous = 0;       ///< Of those, the streams without a member (counted, never listed).
-  std::vector<std::string> members;  ///< Distinct members with a stream open, sorted; each listed once.
-  bool truncated = false;            ///< More members than PresenceOptions::max_members_listed: some omitted.
-};
-BOOST_DESCRIBE_STRUCT(Presence, (), (count, anonymous, members, truncated))
 
 /// Tells which member a stream belongs to, from its request and the scopes it was granted; nullopt makes
 /// the stream anonymous. Runs on a worker thread when the stream opens (after the scope resolver).
