@@ -3,7 +3,7 @@
 
 Code lines = non-blank lines that are not only a comment, in examples/posts/app.cpp as clang-formatted
 (ColumnLimit 110). "handlers" = from the `igniter::procedure(` line (the auth procedure) through the end
-of the `realtime().scopes(...)` statement: the auth procedure, the four controllers with their
+of the `realtime().scopes(...)` statement: the auth procedure, the five controllers with their
 registration, and the scopes fn. "declarations" = the anonymous namespace before them (described
 structs and helpers).
 
@@ -57,7 +57,7 @@ def main(argv):
         i += 1
     handlers = code_lines(lines[first : last + 1])
     declarations = code_lines(lines[ns_start + 1 : ns_end])
-    print(f"handlers (auth procedure + 4 controllers + scopes fn): {handlers}")
+    print(f"handlers (auth procedure + 5 controllers + scopes fn): {handlers}")
     print(f"described structs: {structs}")
     print(f"other declarations (helpers, usings): {declarations - structs}")
     print(f"handlers + structs: {handlers + structs}")

@@ -95,6 +95,20 @@ struct Notify {
 };
 BOOST_DESCRIBE_STRUCT(Notify, (), (text, to))
 
+// `GET /presence/online`: the signed-in users with a page open (each once), and how many pages are open
+// signed out.
+struct OnlineUser {
+  std::int64_t id = 0;
+  std::string username;
+};
+BOOST_DESCRIBE_STRUCT(OnlineUser, (), (id, username))
+
+struct Online {
+  std::vector<OnlineUser> users;
+  std::uint64_t anonymous = 0;
+};
+BOOST_DESCRIBE_STRUCT(Online, (), (users, anonymous))
+
 // `GET /posts?limit=&before=`: a page of at most `limit` posts (PostsOptions::page_size when absent),
 // those older than the post `before` (a previous page's nextCursor) when given.
 struct ListQuery {
@@ -124,6 +138,22 @@ std::string_view session_token(const Ctx& c) {
 
 std::string user_scope(std::int64_t id) {
   return "user:" + std::to_string(id);
+}
+
+// Who is on the revalidation channel (every page's stream), as users: presence lists `user:<id>` members.
+Online online(Database& db, const igniter::Presence& here) {
+  Online out{.users = {}, .anonymous = here.anonymous};
+  for (const auto& id : here.members)
+    if (auto user = db.user_by_id(std::stoll(id))) out.users.push_back({user->id, user->username});
+  return out;
+}
+
+// Presence on every page's stream (the revalidation channel); a stream holding `user:<id>` is member <id>.
+// When members change, open pages refetch the online list.
+igniter::PresenceOptions presence_options() {
+  return {.channels = {"revalidation"},
+          .member = igniter::member_from_scope("user:"),
+          .revalidate = {"presence.online"}};
 }
 
 // What the page's files are sent with: the page runs only its own scripts (no inline ones, no eval),
@@ -263,6 +293,12 @@ PostsServer::PostsServer(PostsOptions options)
             message["eventId"] = igniter::realtime::to_string(id);
             return c.response.created(std::move(message));
           }));
+
+  // Who has a page open (presence_options() says what is tracked and who a stream's member is).
+  app_.controller(igniter::controller("presence", "/presence").query("online", "/online", [&db](Ctx& c) {
+    return online(db, c.realtime().presence("revalidation"));
+  }));
+  app_.realtime().track_presence(presence_options());
 
   // Scopes come from the session only; whatever a page asks for can narrow them, never widen them.
   app_.realtime().scopes([&db](Ctx& c) {

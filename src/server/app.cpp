@@ -20,6 +20,7 @@
 #include "server/drain.hpp"
 #include "server/http_session.hpp"
 #include "server/openapi.hpp"
+#include "server/presence.hpp"
 #include "server/tls.hpp"
 
 namespace igniter {
@@ -64,6 +65,30 @@ App::Impl::Impl(AppOptions opts)
                                }),
                  true);
   routes.find("__realtime.events")->sse_endpoint = true;
+}
+
+namespace {
+struct PresenceQuery {
+  std::string channel;
+};
+BOOST_DESCRIBE_STRUCT(PresenceQuery, (), (channel))
+}  // namespace
+
+void App::Impl::add_presence_endpoint() {
+  // Members are listed only to a requester the app's channel guard admits to the channel.
+  add_controller(igniter::controller("__realtime", options.realtime.sse_path)
+                     .query("presence", "/presence",
+                            [this](Ctx& c, const Query<PresenceQuery>& q) {
+                              if (!hub->presence()->tracks(q->channel))
+                                throw HttpError(404, "No presence on this channel");
+                              if (hub->channel_guard)
+                                if (auto reason = hub->channel_guard(c, q->channel))
+                                  throw HttpError(403, *reason);
+                              auto presence = hub->presence()->read(q->channel);
+                              if (!presence) throw HttpError(503, "Presence unavailable, retry later");
+                              return std::move(*presence);
+                            }),
+                 true);
 }
 
 namespace server {

@@ -144,6 +144,8 @@ struct App::Impl {
   Ctx::Services services() { return {.realtime = realtime.get(), .store = store.get(), .logger = &logger}; }
   /// Adds a controller's actions; internal ones are the framework's own (SSE, subscriptions).
   void add_controller(const Controller& controller, bool internal);
+  /// Adds `GET <sse_path>/presence?channel=` (PresenceOptions::serve_http).
+  void add_presence_endpoint();
   /// Publishes the revalidations a successful response asked for (fail closed on a scopes error).
   void publish_revalidations(Ctx& ctx, const Response& response);
 

@@ -7,6 +7,7 @@
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/app_impl.hpp"
+#include "server/presence.hpp"
 #include "server/sse_session.hpp"
 #include "server/stream_frames.hpp"
 
@@ -45,6 +46,7 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
 }
 
 Hub::~Hub() {
+  presence_.reset();               // its thread publishes through the cluster
   if (cluster_) cluster_->stop();  // its reader thread feeds history_: stop it first
 }
 
@@ -146,6 +148,7 @@ void Hub::start() {
       keepalive_tick(*shard);
     }
   }
+  if (presence_) presence_->start();
   if (cluster_ && !cluster_started_) {
     cluster_started_ = true;
     cluster_->start({.event =
@@ -169,7 +172,16 @@ void Hub::start() {
   }
 }
 
+void Hub::track_presence(PresenceOptions options, Realtime& realtime) {
+  if (presence_) throw std::logic_error("Realtime::track_presence: called twice");
+  bool http = options.serve_http;
+  presence_ = std::make_unique<PresenceTracker>(
+      std::move(options), std::dynamic_pointer_cast<store::RedisStore>(app_.store), realtime, app_.logger);
+  if (http) app_.add_presence_endpoint();
+}
+
 void Hub::stop() {
+  if (presence_) presence_->stop();
   std::lock_guard lock(publish_mutex_);
   shards_.clear();
 }

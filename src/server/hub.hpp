@@ -34,6 +34,7 @@ struct Action;
 
 namespace igniter::server {
 
+class PresenceTracker;
 struct Shard;
 class SseSession;
 class Stream;
@@ -89,6 +90,10 @@ class Hub {
       resyncs{0}, refused_publishes{0};
 
   App::Impl& app() noexcept { return app_; }
+  /// Starts tracking presence (Realtime::track_presence); before start(). Throws on bad options.
+  void track_presence(PresenceOptions options, Realtime& realtime);
+  /// The presence tracker, or null when the app tracks none. Any thread.
+  PresenceTracker* presence() const noexcept { return presence_.get(); }
   /// Runs procedures, guard and stream handlers for `channels` with `ctx`'s request. Worker thread.
   /// `held` are the channels the stream holds already (as named); admitted ones are appended to it, and
   /// channels past RealtimeOptions::max_channels_per_connection are refused.
@@ -150,7 +155,8 @@ class Hub {
   std::atomic<std::uint64_t> next_connection_{0};
   mutable std::mutex sessions_mutex_;
   std::unordered_map<std::uint64_t, std::weak_ptr<SseSession>> sessions_;
-  AddressLimits addresses_;  // max_streams_per_address
+  AddressLimits addresses_;                    // max_streams_per_address
+  std::unique_ptr<PresenceTracker> presence_;  // null unless the app tracks presence
 };
 
 }  // namespace igniter::server

@@ -9,6 +9,7 @@
 #include "realtime/channel.hpp"
 #include "server/app_impl.hpp"
 #include "server/hub.hpp"
+#include "server/presence.hpp"
 #include "server/revocation.hpp"
 #include "server/stream.hpp"
 #include "server/stream_frames.hpp"
@@ -173,6 +174,12 @@ void Hub::open(Shard& shard, Stream stream, Request request, std::string request
           realtime::ScopeSet resolved(scope_resolver(ctx));
           grant.held = resolved.narrowed_to(requested_scopes).values();
           grant.withheld = revocable_withheld(resolved, grant.held);
+        }
+        if (presence_) {
+          // Who the stream is, from every scope it was granted: narrowing filters events, not identity.
+          auto granted = grant.held;
+          granted.insert(granted.end(), grant.withheld.begin(), grant.withheld.end());
+          grant.member = presence_->member_of(ctx, granted);
         }
         auto channels = realtime::split_comma_list(request.query_param("channels"));
         std::vector<std::string> held;

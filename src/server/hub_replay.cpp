@@ -6,6 +6,7 @@
 #include "realtime/frame.hpp"
 #include "server/app_impl.hpp"
 #include "server/hub.hpp"
+#include "server/presence.hpp"
 #include "server/revocation.hpp"
 #include "server/sse_session.hpp"
 #include "server/stream_frames.hpp"
@@ -65,6 +66,7 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
     session->enqueue(refetch_frame(plan.position, now));
   }
   register_session(id, session);
+  if (presence_) presence_->opened(id, std::move(grant.member), admission.channels);  // until unregistered
   session->watch();
   session->replayed(plan.position);
   if (replay_page(*session, plan.events, admission.channels)) {

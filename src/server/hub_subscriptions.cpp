@@ -7,6 +7,7 @@
 #include "server/app_impl.hpp"
 #include "server/hub.hpp"
 #include "server/hub_replay.hpp"
+#include "server/presence.hpp"
 #include "server/sse_session.hpp"
 
 namespace igniter::server {
@@ -33,6 +34,7 @@ void Hub::register_session(std::uint64_t id, const std::shared_ptr<SseSession>& 
 }
 
 void Hub::unregister_session(std::uint64_t id) {
+  if (presence_) presence_->closed(id);
   std::lock_guard lock(sessions_mutex_);
   sessions_.erase(id);
 }
@@ -65,8 +67,9 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
   auto removed = std::make_shared<std::vector<std::string>>(std::move(removed_names));
   auto admission = std::make_shared<Admission>(admit(ctx, change.subscribe, held));
 
-  auto apply = [session, admission, removed] {
+  auto apply = [this, session, admission, removed] {
     if (session->closed()) return;
+    if (presence_) presence_->changed(session->id(), *removed, admission->channels);
     auto& rt = *session->shard().realtime;
     auto now = std::chrono::system_clock::now();
     for (auto& [channel, data] : admission->initial) {

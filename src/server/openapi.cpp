@@ -423,7 +423,9 @@ json::value openapi_document(const std::vector<Action>& actions, const AppOption
       auto path = openapi_path(http::join_path({options.base_path, action.path}));
       json::object operation = !action.internal      ? action_operation(action, app_procedures)
                                : action.sse_endpoint ? sse_operation(actions, app_procedures)
-                                                     : subscriptions_operation(action);
+                               : action.key == "__realtime.presence"
+                                   ? action_operation(action, app_procedures)
+                                   : subscriptions_operation(action);
       add_tag(tag_of(action));
       auto& item = paths[path];
       if (!item.is_object()) item = json::object{};

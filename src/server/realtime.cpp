@@ -6,6 +6,7 @@
 #include "realtime/channel.hpp"
 #include "realtime/frame.hpp"
 #include "server/hub.hpp"
+#include "server/presence.hpp"
 #include "server/revocation.hpp"
 
 namespace igniter {
@@ -86,6 +87,27 @@ Realtime& Realtime::authorize(ChannelGuard guard) {
 
 RealtimeStats Realtime::stats() const {
   return hub_.stats();
+}
+
+Realtime& Realtime::track_presence(PresenceOptions options) {
+  hub_.track_presence(std::move(options), *this);
+  return *this;
+}
+
+Result<Presence> Realtime::try_presence(std::string_view channel) const {
+  auto* tracker = hub_.presence();
+  if (!tracker) return std::make_error_code(std::errc::invalid_argument);
+  return tracker->read(channel);
+}
+
+Presence Realtime::presence(std::string_view channel) const {
+  auto* tracker = hub_.presence();
+  if (!tracker || !tracker->tracks(channel))
+    throw std::invalid_argument("presence: channel \"" + std::string(channel) +
+                                "\" is not tracked (PresenceOptions::channels, Realtime::track_presence)");
+  auto presence = tracker->read(channel);
+  if (!presence) throw std::system_error(presence.error(), "realtime presence");
+  return std::move(*presence);
 }
 
 }  // namespace igniter

@@ -4,6 +4,7 @@
 // cluster's Redis stream), so every process reads it once and each shard applies it in event order
 // (Hub::apply_control). No client can subscribe to a reserved channel: it is never delivered or replayed.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,8 @@ struct Grant {
   std::vector<std::string> held;      ///< After the client's narrowing: what its events are filtered by.
   std::vector<std::string> withheld;  ///< Resolved but narrowed away: not held, still revocable.
   realtime::EventId resolved_after;   ///< The history's newest event before the credentials were read.
+  std::optional<std::string>
+      member;  ///< Presence: the member the stream belongs to (PresenceOptions::member).
 };
 
 /// The frame a revoked stream receives last (kRevokedBytes), shared.

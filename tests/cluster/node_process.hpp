@@ -50,6 +50,13 @@ class Node {
     pid_ = -1;
     return status;
   }
+  /// Sends SIGKILL (a crash: no clean-up runs) and reaps the process.
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
   std::uint16_t port() const { return port_; }
 
  private:

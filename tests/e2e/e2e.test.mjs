@@ -581,6 +581,16 @@ describe('the posts demo page in Chromium', () => {
     assert.ok(counts['GET /api/v1/posts'] >= 3, 'the pages came from the paginated API');
   });
 
+  test('the online list shows who has a page open and drops who leaves, without reload', { timeout: TEST_TIMEOUT }, async () => {
+    const online = (page) => page.$$eval('#online-section li[data-user]', (nodes) => nodes.map((n) => n.dataset.user).sort());
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    await waitFor('alice and bob on alice\'s list', async () => JSON.stringify(await online(alice)) === '["alice","bob"]', 3000);
+    await waitFor('alice and bob on bob\'s list', async () => JSON.stringify(await online(bob)) === '["alice","bob"]', 3000);
+    await bob.context().close();  // bob's browser goes away: after the linger (1 s), alice's list refetches
+    await waitFor('bob gone from alice\'s list', async () => JSON.stringify(await online(alice)) === '["alice"]', 4000);
+  });
+
   test('the plain page (served without the bundle) loads more on demand too, under the same policy', { timeout: TEST_TIMEOUT }, async () => {
     const plainData = mkdtempSync(path.join(tmpdir(), 'posts-e2e-plain-'));
     const plainPort = await freePort();
@@ -596,6 +606,7 @@ describe('the posts demo page in Chromium', () => {
       page.setDefaultTimeout(STEP_TIMEOUT);
       await page.goto(plainOrigin);
       await waitForLive(page, 'the plain page live');
+      await page.waitForSelector('#online-section li.muted:text-is("Nobody signed in.")');  // the online list
       await waitForNewest(page, plainOrigin, 20, 'the newest page of 20');
       assert.equal(await loadEverything(page, plainOrigin), 1);
       const title = `Plain and live ${Date.now()}`;

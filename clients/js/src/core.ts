@@ -37,3 +37,5 @@ export type { BackoffOptions } from "./backoff.js";
 export { queryKey, matchesRevalidation, stableStringify } from "./keys.js";
 export type { ActionInput, InputArgs } from "./keys.js";
 export { QueryRegistry } from "./registry.js";
+export { fetchPresence, presenceAction, presenceKey } from "./presence.js";
+export type { Presence } from "./presence.js";

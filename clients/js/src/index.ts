@@ -7,6 +7,7 @@ export {
   useRealtime,
   useStream,
   useRealtimeState,
+  usePresence,
 } from "./react.js";
 export type {
   IgniterProviderProps,

@@ -9,6 +9,7 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useMemo,
   useRef,
   useState,
   type ReactNode,
@@ -16,6 +17,7 @@ import {
 import type { ActionDescriptor, IgniterClient } from "./client.js";
 import type { ChannelListener, ChannelState, ConnectionState, MessageEnvelope, RealtimeTransport } from "./connection.js";
 import { queryKey, type ActionInput, type InputArgs } from "./keys.js";
+import { presenceAction, type Presence } from "./presence.js";
 import { QueryRegistry } from "./registry.js";
 import { canShareTabs, SharedRealtimeTransport, sharedStreamName } from "./shared.js";
 
@@ -319,4 +321,19 @@ export function useRealtime<T = unknown>(channel: string, options: UseRealtimeOp
 /** `useRealtime` on the channel of a stream action (its key, e.g. `notifications.stream`). */
 export function useStream<T = unknown>(action: ActionDescriptor, options: UseRealtimeOptions<T> = {}): RealtimeResult {
   return useRealtime<T>(action.key, options);
+}
+
+/**
+ * Who is on `channel` (members, anonymous streams, count), from the server's presence endpoint; refetched
+ * whenever the server revalidates it (a member arriving or leaving) or announces a gap. Needs an
+ * `IgniterProvider`; `ssePath` when the client's is not `/sse/events`.
+ */
+export function usePresence(
+  channel: string,
+  options: UseQueryOptions<Presence> & { ssePath?: string } = {},
+): QueryResult<Presence> {
+  const context = useIgniter();
+  if (!context) throw new Error("usePresence: no IgniterProvider above this component");
+  const action = useMemo(() => presenceAction(options.ssePath), [options.ssePath]);
+  return useQuery<Presence>(context.client, action, { query: { channel } }, options);
 }

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ActionDescriptor, IgniterClient } from "../src/client.js";
 import { RealtimeConnection } from "../src/connection.js";
 import { queryKey } from "../src/keys.js";
-import { IgniterProvider, useMutation, useQuery, useStream } from "../src/react.js";
+import { presenceKey } from "../src/presence.js";
+import { IgniterProvider, useMutation, useQuery, usePresence, useStream } from "../src/react.js";
 import { FakeBroadcast, FakeLocks, drain, fakeEnv, settle } from "./fakes.js";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -110,6 +111,27 @@ describe("React bindings", () => {
       await settle();
     });
     expect(calls).toHaveLength(8); // a gap refetches every active query
+  });
+
+  it("usePresence reads a channel's presence and refetches when the server revalidates its key", async () => {
+    const world = fakeEnv();
+    const transport = new RealtimeConnection({ url: "/api/v1/sse/events" }, world.env);
+    const { client, calls } = countingClient();
+    const seen: Array<number | undefined> = [];
+    function Online() {
+      seen.push((usePresence("room").data as unknown as { n: number } | undefined)?.n);
+      return null;
+    }
+    await render(createElement(IgniterProvider, { client, transport }, createElement(Online)));
+    expect(calls).toEqual([presenceKey("room")]);
+    await act(async () => {
+      world.source.connected({ channels: ["revalidation"], connectionId: "1", token: "t" });
+      world.source.emit("revalidate", { channel: "revalidation", data: { queryKeys: [presenceKey("other")] } }, "e-1");
+      world.source.emit("revalidate", { channel: "revalidation", data: { queryKeys: [presenceKey("room")] } }, "e-2");
+      await settle();
+    });
+    expect(calls).toEqual([presenceKey("room"), presenceKey("room")]);
+    expect(seen.at(-1)).toBe(2);
   });
 
   it("useStream calls onConnect when the server confirms the channel, then delivers messages", async () => {

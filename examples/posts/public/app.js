@@ -317,7 +317,27 @@ window.addEventListener('storage', (event) => {
   if (event.key === SIGNED_IN || event.key === null) loadProfile();
 });
 
+// ---- Online now: who has a page open (presence). The server revalidates `presence.online` when someone
+// arrives or leaves, so the list refetches by itself. ----
+
+async function loadOnline() {
+  try {
+    const { users, anonymous } = await api('GET', '/presence/online');
+    $('online').replaceChildren(...users.map((user) => {
+      const item = el('li', {}, user.username);
+      item.dataset.user = user.username;
+      if (state.me && state.me.id === user.id) item.append(el('span', { className: 'muted' }, ' (you)'));
+      return item;
+    }));
+    if (!users.length) $('online').append(el('li', { className: 'muted' }, 'Nobody signed in.'));
+    $('online-anonymous').textContent = anonymous ? `and ${anonymous} signed-out ${anonymous === 1 ? 'page' : 'pages'}` : '';
+  } catch (e) {
+    console.error(e);
+  }
+}
+
 // ---- Start ----
 
+register('presence.online', loadOnline);
 register('posts.list', loadPosts);
 register('users.getProfile', loadProfile).then(() => { if (!source) connect(); });

@@ -23,6 +23,7 @@
 #include "igniter/json/decode.hpp"
 #include "igniter/json/encode.hpp"
 #include "igniter/json/value.hpp"
+#include "igniter/realtime/presence.hpp"
 
 namespace igniter::client {
 
@@ -168,6 +169,12 @@ class Client {
   /// The value of cookie `name` ("" when there is none), as set by set_cookie or by an answer.
   std::string cookie(std::string_view name) const;
 
+  /// Who is on `channel` (members, anonymous streams, count), from the app's `GET <sse_path>/presence`
+  /// (served when the app tracks the channel with PresenceOptions::serve_http; docs/presence.md). Errors
+  /// as any call: 404 for a channel not tracked, 403 when the app's channel guard refuses this client.
+  Reply<Presence> presence(std::string_view channel, std::string_view sse_path = "/sse/events") const {
+    return get<Presence>(std::string(sse_path) + "/presence", json::object{{"channel", channel}});
+  }
   /// Opens a realtime subscription (its thread starts connecting at once). See Subscription.
   Subscription subscribe(SubscribeOptions options) const;
 

@@ -13,6 +13,7 @@
 #include "igniter/base/result.hpp"
 #include "igniter/json/json.hpp"
 #include "igniter/realtime/event.hpp"
+#include "igniter/server/presence.hpp"
 
 namespace igniter {
 
@@ -96,6 +97,21 @@ class Realtime {
 
   /// A snapshot of the counters.
   RealtimeStats stats() const;
+
+  /// Tracks who has a stream open on `options.channels` (docs/presence.md): configuration, called once
+  /// before the server starts. Throws std::invalid_argument for an invalid channel name or interval, and
+  /// std::logic_error when called twice.
+  Realtime& track_presence(PresenceOptions options);
+  /// Who is on `channel` now, over every process of the cluster: open streams, anonymous ones, members.
+  /// Joins and leaves show within PresenceOptions::flush_interval on other processes (at once on this
+  /// one); a member lingers for PresenceOptions::linger after its last stream closes. With a Redis store
+  /// this waits for Redis (at most StoreOptions::timeout): call it from handlers (worker threads), not
+  /// from an event loop. Throws std::invalid_argument for a channel not tracked, std::system_error when
+  /// Redis did not answer.
+  Presence presence(std::string_view channel) const;
+  /// presence() that reports a failure as a value: std::errc::invalid_argument for a channel not tracked,
+  /// store errors (unavailable, timeout) when Redis did not answer.
+  Result<Presence> try_presence(std::string_view channel) const;
 
  private:
   server::Hub& hub_;

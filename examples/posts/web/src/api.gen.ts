@@ -56,6 +56,9 @@ export type PostsRemoveInput = {
   };
 };
 
+/** Input of `presence.online`. */
+export type PresenceOnlineInput = undefined;
+
 /** Input of `users.getProfile`. */
 export type UsersGetProfileInput = undefined;
 
@@ -76,6 +79,7 @@ export interface Inputs {
   "posts.getById": PostsGetByIdInput;
   "posts.list": PostsListInput;
   "posts.remove": PostsRemoveInput;
+  "presence.online": PresenceOnlineInput;
   "users.getProfile": UsersGetProfileInput;
   "users.updateProfile": UsersUpdateProfileInput;
 }
@@ -136,6 +140,13 @@ export interface Responses {
   "posts.remove": {
     deleted: number;
   };
+  "presence.online": {
+    users: Array<{
+      id: number;
+      username: string;
+    }>;
+    anonymous: number;
+  };
   "users.getProfile": {
     user: {
       id: number;
@@ -181,6 +192,9 @@ export function createApi<R extends { [K in ActionKey]?: unknown } = {}>(client:
       getById: queryAction<PostsGetByIdInput, Out<R, "posts.getById">>(client, {"key":"posts.getById","type":"query","method":"GET","path":"/posts/:id"}),
       list: queryAction<PostsListInput, Out<R, "posts.list">>(client, {"key":"posts.list","type":"query","method":"GET","path":"/posts"}),
       remove: mutationAction<PostsRemoveInput, Out<R, "posts.remove">>(client, {"key":"posts.remove","type":"mutation","method":"DELETE","path":"/posts/:id"}),
+    },
+    presence: {
+      online: queryAction<PresenceOnlineInput, Out<R, "presence.online">>(client, {"key":"presence.online","type":"query","method":"GET","path":"/presence/online"}),
     },
     users: {
       getProfile: queryAction<UsersGetProfileInput, Out<R, "users.getProfile">>(client, {"key":"users.getProfile","type":"query","method":"GET","path":"/users/profile"}),

@@ -5,6 +5,7 @@ import { StrictMode, useCallback, useEffect, useRef, useState, type FormEvent } 
 import { createRoot } from "react-dom/client";
 import { createClient, IgniterError, IgniterProvider, useRealtimeState } from "@igniter-cpp/client";
 import { basePath, createApi, type Responses } from "./api.gen";
+import { OnlineList } from "./OnlineList";
 
 /** A user, as the server answers it (answers are typed from the server's schema). */
 export type User = Responses["users.getProfile"]["user"];
@@ -372,6 +373,7 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
           {/* The "online now" card (section.online in style.css) goes first here. */}
           {user && <ProfileEditor />}
           {user && <SendNotification />}
+          <OnlineList me={user?.id} />
           <section>
             <h2>How it works</h2>
             <p className="muted">
