@@ -370,10 +370,9 @@ function Page({ user, onLogin, onLogout }: { user: User | null; onLogin(user: Us
           <PostsList user={user} />
         </div>
         <div className="side">
-          {/* The "online now" card (section.online in style.css) goes first here. */}
+          <OnlineList me={user?.id} />
           {user && <ProfileEditor />}
           {user && <SendNotification />}
-          <OnlineList me={user?.id} />
           <section>
             <h2>How it works</h2>
             <p className="muted">
