@@ -296,10 +296,35 @@ std::shared_ptr<store::RedisStore> Cluster::open_reader() {
 
 void Cluster::stop() {
   stopping_ = true;
+  { std::lock_guard lock(mutex_); }  // orders the flag before a waiter's check: the wake is not lost
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   reader_watch_.unsubscribe();
   reader_.reset();
+}
+
+Result<store::Reply> Cluster::read_blocking(std::vector<std::string> args) {
+  // Sent asynchronously so that stop() need not wait out the BLOCK: it wakes this wait, and the reply,
+  // if one still comes, lands in `state`, which the handler keeps alive.
+  struct State {
+    std::optional<Result<store::Reply>> reply;
+  };
+  auto state = std::make_shared<State>();
+  reader_->command_async(std::move(args), [this, state](Result<store::Reply> reply) {
+    {
+      std::lock_guard lock(mutex_);
+      state->reply = std::move(reply);
+    }
+    wake_.notify_all();
+  });
+  std::unique_lock lock(mutex_);
+  // The connection's watchdog answers an overdue reply with an error (the reader's timeout is > BLOCK);
+  // the bound here only guards against a reply that never comes at all.
+  auto bound = reader_->options().timeout + std::chrono::seconds(2);
+  if (!wake_.wait_for(lock, bound, [&] { return state->reply.has_value() || stopping_.load(); }))
+    return store::errc::timeout;
+  if (!state->reply) return store::errc::unavailable;  // stopping
+  return std::move(*state->reply);
 }
 
 void Cluster::pause(std::chrono::milliseconds delay) {
@@ -329,8 +354,9 @@ void Cluster::read_loop() {
     if (reader_lost_.exchange(false)) was_down = true;  // recovered after this read
     Result<std::vector<stream::StreamEntry>> entries = store::errc::unavailable;
     if (reader_) {
-      auto reply = reader_->command({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
-                                     stream_key_, last_id_.text()});
+      auto reply = read_blocking({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
+                                  stream_key_, last_id_.text()});
+      if (stopping_) break;
       if (!reply) {
         entries = reply.error();
       } else if (reply->is_error()) {

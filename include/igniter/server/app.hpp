@@ -38,6 +38,9 @@ struct TlsOptions {
   std::chrono::milliseconds handshake_timeout{0};
   /// When nonzero, every HTTPS answer carries `Strict-Transport-Security: max-age=<it>`.
   std::chrono::seconds hsts_max_age{0};
+  /// How long a client may resume its TLS session (a session ticket) instead of a full handshake; the
+  /// ticket keys rotate at this period and are kept across reload_tls(). 0 = no resumption.
+  std::chrono::seconds session_lifetime{7200};
 
   /// True when TLS is asked for (either file set; both are then required, else start() throws).
   bool enabled() const noexcept { return !certificate_chain_file.empty() || !private_key_file.empty(); }
