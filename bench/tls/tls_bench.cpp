@@ -243,17 +243,17 @@ struct ConnectLoop {
       });
     });
   }
-  void read() {
-    conn->read_some(buffer, sizeof buffer, [this](error_code ec, std::size_t) {
-      if (!ec) return read();
+  void read(bool first = true) {
+    conn->read_some(buffer, sizeof buffer, [this, first](error_code ec, std::size_t) {
+      // The session is taken with the first bytes of the answer, its tickets read before them: the close
+      // that ends the answer (no close_notify) would make OpenSSL mark it not resumable.
+      if (!ec && first && resume && conn->native())
+        session.reset(SSL_get1_session(conn->native()), SSL_SESSION_free);
+      if (!ec) return read(false);
       // The server closes after the answer (Connection: close): EOF, or a TLS stream ended without
       // close_notify, is the normal end.
       ++completed;
-      if (resume && conn->native()) {
-        resumed += SSL_session_reused(conn->native()) == 1;
-        // TLS 1.3 tickets come after the handshake: read with the answer, so the session has one now.
-        session.reset(SSL_get1_session(conn->native()), SSL_SESSION_free);
-      }
+      if (resume && conn->native()) resumed += SSL_session_reused(conn->native()) == 1;
       conn->close();
       next();
     });

@@ -352,19 +352,15 @@ void Cluster::read_loop() {
   while (!stopping_) {
     if (!reader_) reader_ = open_reader();
     if (reader_lost_.exchange(false)) was_down = true;  // recovered after this read
-    Result<std::vector<stream::StreamEntry>> entries = store::errc::unavailable;
-    if (reader_) {
+    auto entries = [&]() -> Result<std::vector<stream::StreamEntry>> {
+      if (!reader_) return store::errc::unavailable;
       auto reply = read_blocking({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
                                   stream_key_, last_id_.text()});
-      if (stopping_) break;
-      if (!reply) {
-        entries = reply.error();
-      } else if (reply->is_error()) {
-        entries = store::errc::command_failed;
-      } else {
-        entries = stream::parse_xread(*reply, stream_key_);
-      }
-    }
+      if (!reply) return reply.error();
+      if (reply->is_error()) return store::errc::command_failed;
+      return stream::parse_xread(*reply, stream_key_);
+    }();
+    if (stopping_) break;
     if (!entries) {
       auto error = entries.error();
       if (!was_down) logger_.warn("realtime: Redis stream unreadable (" + error.message() + "); retrying");
