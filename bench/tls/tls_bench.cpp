@@ -243,17 +243,19 @@ struct ConnectLoop {
       });
     });
   }
-  void read(bool first = true) {
-    conn->read_some(buffer, sizeof buffer, [this, first](error_code ec, std::size_t) {
-      // The session is taken with the first bytes of the answer, its tickets read before them: the close
-      // that ends the answer (no close_notify) would make OpenSSL mark it not resumable.
-      if (!ec && first && resume && conn->native())
-        session.reset(SSL_get1_session(conn->native()), SSL_SESSION_free);
-      if (!ec) return read(false);
+  void read() {
+    conn->read_some(buffer, sizeof buffer, [this](error_code ec, std::size_t) {
+      if (!ec) return read();
       // The server closes after the answer (Connection: close): EOF, or a TLS stream ended without
       // close_notify, is the normal end.
       ++completed;
-      if (resume && conn->native()) resumed += SSL_session_reused(conn->native()) == 1;
+      if (resume && conn->native()) {
+        resumed += SSL_session_reused(conn->native()) == 1;
+        session.reset(SSL_get1_session(conn->native()), SSL_SESSION_free);
+        // Freed without a shutdown, OpenSSL would mark the session not resumable (the server closed
+        // without close_notify: that is the end of the answer here).
+        SSL_set_shutdown(conn->native(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+      }
       conn->close();
       next();
     });

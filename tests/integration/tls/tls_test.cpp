@@ -363,13 +363,13 @@ Visit visit(std::uint16_t port, ssl::context& context, SSL_SESSION* session = nu
   asio::write(stream, asio::buffer(request), ec);
   std::string answer;
   char buffer[4096];
-  answer.append(buffer, stream.read_some(asio::buffer(buffer), ec));
-  // Taken now, with the tickets read: the server's close without close_notify (it answers with
-  // `Connection: close`) is a read error that makes OpenSSL mark the session not resumable.
-  out.session.reset(SSL_get1_session(stream.native_handle()), SSL_SESSION_free);
   while (!ec) answer.append(buffer, stream.read_some(asio::buffer(buffer), ec));
   out.ok = answer.rfind("HTTP/1.1 200", 0) == 0;
   out.resumed = SSL_session_reused(stream.native_handle()) == 1;
+  out.session.reset(SSL_get1_session(stream.native_handle()), SSL_SESSION_free);
+  // The server closed (Connection: close) without close_notify. Freeing a connection that was not shut
+  // down makes OpenSSL mark its session not resumable: say it was, as a browser's TLS stack does.
+  SSL_set_shutdown(stream.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   return out;
 }
 
