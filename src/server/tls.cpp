@@ -97,16 +97,18 @@ void TicketKeys::rotate(std::chrono::steady_clock::time_point now, std::chrono::
   current_ = key;
 }
 
-std::optional<TicketKeys::Key> TicketKeys::encrypting(std::chrono::seconds lifetime) {
+std::optional<TicketKeys::Key> TicketKeys::encrypting(std::chrono::seconds lifetime,
+                                                      std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
-  rotate(std::chrono::steady_clock::now(), lifetime);
+  rotate(now, lifetime);
   return current_;
 }
 
 std::optional<TicketKeys::Key> TicketKeys::decrypting(const unsigned char* name,
-                                                      std::chrono::seconds lifetime, bool& renew) {
+                                                      std::chrono::seconds lifetime, bool& renew,
+                                                      std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
-  rotate(std::chrono::steady_clock::now(), lifetime);
+  rotate(now, lifetime);
   if (current_ && std::memcmp(name, current_->name.data(), current_->name.size()) == 0) return current_;
   renew = true;
   if (previous_ && std::memcmp(name, previous_->name.data(), previous_->name.size()) == 0) return previous_;

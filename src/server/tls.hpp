@@ -34,9 +34,11 @@ class TicketKeys {
   };
 
   /// The key for a new ticket, made or rotated as `lifetime` asks; none if the random generator failed.
-  std::optional<Key> encrypting(std::chrono::seconds lifetime);
-  /// The key named `name` if it is still kept; `renew` when it no longer encrypts new tickets.
-  std::optional<Key> decrypting(const unsigned char* name, std::chrono::seconds lifetime, bool& renew);
+  std::optional<Key> encrypting(std::chrono::seconds lifetime,
+                                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+  /// The key named `name` (16 bytes) if it is still kept; `renew` when it no longer encrypts new tickets.
+  std::optional<Key> decrypting(const unsigned char* name, std::chrono::seconds lifetime, bool& renew,
+                                std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
 
  private:
   void rotate(std::chrono::steady_clock::time_point now, std::chrono::seconds lifetime);  // mutex_ held

@@ -57,7 +57,8 @@ struct AppOptions {
   std::size_t max_connections = 0;                   ///< Open connections (503 past it); 0 = derived from
                                                      ///< RLIMIT_NOFILE minus a reserve (docs/guide.md).
   std::vector<std::string> trusted_proxies;          ///< Reverse proxies (IPs, CIDRs) whose X-Forwarded-For
-                                                     ///< is believed (Request::client); empty = nobody's.
+                                                     ///< and -Proto are believed (Request::client, ::scheme);
+                                                     ///< empty = nobody's.
   std::chrono::milliseconds header_timeout{10'000};  ///< Time to receive a request's headers (408 past it).
   std::chrono::milliseconds body_timeout{30'000};    ///< Time to receive a request's body (408 past it).
   std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive connection idle limit.
