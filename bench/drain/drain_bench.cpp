@@ -9,7 +9,6 @@
 // Clients behave like EventSource (tests/cluster/roaming_clients.hpp): on a stream's end they wait its last
 // `retry:` (2000 ms from the server's first frame unless the drain sent another), then resume on a survivor
 // with Last-Event-ID.
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <igniter/igniter.hpp>
@@ -27,6 +26,7 @@
 
 #include "cluster/roaming_clients.hpp"
 #include "redis/redis_server.hpp"
+#include "support/harness.hpp"
 #include "support/http_client.hpp"
 
 namespace {
@@ -76,36 +76,15 @@ int run_node(const char* redis_url, long window_ms, double rate) {
 /// A server process of this bench (this binary in `node` mode).
 class Node {
  public:
-  Node(const std::string& redis_url, long window_ms, double rate) {
-    int out[2];
-    if (::pipe(out) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      ::dup2(out[1], 1);
-      ::close(out[0]);
-      auto window = std::to_string(window_ms), rate_text = std::to_string(rate);
-      ::execl("/proc/self/exe", "drain_bench", "node", redis_url.c_str(), window.c_str(), rate_text.c_str(),
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    FILE* lines = ::fdopen(out[0], "r");
-    unsigned port = 0;
-    if (std::fscanf(lines, "PORT %u", &port) == 1) port_ = static_cast<std::uint16_t>(port);
-    std::fclose(lines);
-  }
-  ~Node() { terminate(); }
+  Node(const std::string& redis_url, long window_ms, double rate)
+      : process_({"/proc/self/exe", "node", redis_url, std::to_string(window_ms), std::to_string(rate)},
+                 igniter::test::ChildOutput::capture),
+        port_(process_.read_port()) {}
   std::uint16_t port() const { return port_; }
-  void terminate() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void terminate() { process_.terminate(); }
 
  private:
-  pid_t pid_ = -1;
+  igniter::test::ChildProcess process_;
   std::uint16_t port_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The TLS row's smoke (ctest bench.tls_smoke): igniter_bench over TLS, tls_bench at tiny sizes for a
-# second each; checks the tools run and something was delivered and connected. Times nothing.
+# second each; checks the tools run, something was delivered and connected, and sessions resume. Times
+# nothing.
 # Usage: smoke.sh BIN_DIR CA_DIR   (CA_DIR made by tests/integration/tls/make_test_ca.sh)
 set -euo pipefail
 bin="$1"
@@ -15,8 +16,12 @@ for _ in $(seq 50); do
 done
 fanout=$("$bin/tls_bench" fanout "$port" --tls --subscribers 20 --seconds 1)
 connect=$("$bin/tls_bench" connect "$port" --tls --concurrency 2 --seconds 1)
+resumed=$("$bin/tls_bench" connect "$port" --tls --resume --concurrency 2 --seconds 1)
 echo "$fanout"
 echo "$connect"
+echo "$resumed"
 grep -q '"deliveries_per_second":[1-9]' <<<"$fanout"
 grep -q '"connections_per_second":[1-9]' <<<"$connect"
 grep -q '"failed":0' <<<"$connect"
+grep -q '"resumed":[1-9]' <<<"$resumed"
+grep -q '"failed":0' <<<"$resumed"

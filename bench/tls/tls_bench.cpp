@@ -5,9 +5,11 @@
 //     N SSE subscribers to channel "bench"; a publisher (its own thread, one keep-alive connection)
 //     POSTs /api/v1/bench/publish back to back for S seconds; prints the events counted at the clients
 //     per second (deliveries/s).
-//   tls_bench connect PORT [--tls] [--concurrency C] [--seconds S]
-//     C loops that each connect, shake hands (a full handshake every time: no session resumption), GET
-//     /api/v1/bench/query with `Connection: close`, read the answer and close; prints connections/s.
+//   tls_bench connect PORT [--tls [--resume]] [--concurrency C] [--seconds S]
+//     C loops that each connect, shake hands, GET /api/v1/bench/query with `Connection: close`, read the
+//     answer and close; prints connections/s. A full handshake every time, unless --resume: then each
+//     loop offers the session (ticket) of its previous connection, as a reconnecting browser does, and
+//     the count of resumed handshakes is printed too.
 //
 // One JSON line on stdout. The certificate is not verified (the client's cost is the handshake, not
 // the chain check). See bench/notes.md, "TLS".
@@ -40,6 +42,7 @@ struct Settings {
   std::string mode;
   std::uint16_t port = 0;
   bool tls = false;
+  bool resume = false;
   int subscribers = 1000;
   int concurrency = 16;
   double seconds = 5;
@@ -52,6 +55,7 @@ class Conn {
     if (tls) tls_ = std::make_unique<ssl::stream<tcp::socket>>(io, *tls);
   }
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : socket_; }
+  SSL* native() { return tls_ ? tls_->native_handle() : nullptr; }
   template <class F>
   void start(const tcp::endpoint& endpoint, F done) {
     socket().async_connect(endpoint, [this, done](error_code ec) mutable {
@@ -223,10 +227,14 @@ struct ConnectLoop {
   std::uint64_t completed = 0, failed = 0;
   std::unique_ptr<Conn> conn;
   char buffer[16 * 1024];
+  bool resume = false;
+  std::uint64_t resumed = 0;
+  std::shared_ptr<SSL_SESSION> session;  // of the previous connection, offered to the next (--resume)
 
   void next() {
     if (Clock::now() >= deadline) return;
     conn = std::make_unique<Conn>(io, tls);
+    if (resume && session && conn->native()) SSL_set_session(conn->native(), session.get());
     conn->start(endpoint, [this](error_code ec) {
       if (ec) return fail();
       conn->write(request, [this](error_code ec2, std::size_t) {
@@ -241,6 +249,13 @@ struct ConnectLoop {
       // The server closes after the answer (Connection: close): EOF, or a TLS stream ended without
       // close_notify, is the normal end.
       ++completed;
+      if (resume && conn->native()) {
+        resumed += SSL_session_reused(conn->native()) == 1;
+        session.reset(SSL_get1_session(conn->native()), SSL_SESSION_free);
+        // Freed without a shutdown, OpenSSL would mark the session not resumable (the server closed
+        // without close_notify: that is the end of the answer here).
+        SSL_set_shutdown(conn->native(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+      }
       conn->close();
       next();
     });
@@ -270,20 +285,25 @@ int connect_rate(const Settings& s) {
                     0,
                     0,
                     nullptr,
-                    {}}));
+                    {},
+                    s.resume,
+                    0,
+                    nullptr}));
     loops.back()->next();
   }
   io.run();
   auto elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-  std::uint64_t completed = 0, failed = 0;
+  std::uint64_t completed = 0, failed = 0, resumed = 0;
   for (auto& loop : loops) {
     completed += loop->completed;
     failed += loop->failed;
+    resumed += loop->resumed;
   }
   std::printf(
-      "{\"mode\":\"connect\",\"tls\":%s,\"concurrency\":%d,\"seconds\":%.2f,\"failed\":%llu,"
-      "\"connections_per_second\":%.0f}\n",
-      s.tls ? "true" : "false", s.concurrency, elapsed, static_cast<unsigned long long>(failed),
+      "{\"mode\":\"connect\",\"tls\":%s,\"resume\":%s,\"concurrency\":%d,\"seconds\":%.2f,"
+      "\"failed\":%llu,\"resumed\":%llu,\"connections_per_second\":%.0f}\n",
+      s.tls ? "true" : "false", s.resume ? "true" : "false", s.concurrency, elapsed,
+      static_cast<unsigned long long>(failed), static_cast<unsigned long long>(resumed),
       static_cast<double>(completed) / elapsed);
   return 0;
 }
@@ -295,7 +315,8 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(
         stderr,
-        "usage: tls_bench fanout|connect PORT [--tls] [--subscribers N] [--concurrency C] [--seconds S]\n");
+        "usage: tls_bench fanout|connect PORT [--tls [--resume]] [--subscribers N] [--concurrency C] "
+        "[--seconds S]\n");
     return 2;
   }
   s.mode = argv[1];
@@ -305,6 +326,8 @@ int main(int argc, char** argv) {
     auto value = [&] { return i + 1 < argc ? argv[++i] : "0"; };
     if (arg == "--tls")
       s.tls = true;
+    else if (arg == "--resume")
+      s.resume = true;
     else if (arg == "--subscribers")
       s.subscribers = std::atoi(value());
     else if (arg == "--concurrency")

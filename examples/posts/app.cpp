@@ -203,25 +203,25 @@ PostsServer::PostsServer(PostsOptions options)
 
   // Typed answers: `c.response.success(post)` is a TypedResponse<Post>, so status, cookies and revalidation
   // chain on it and the app's schema (and the page's generated client) still knows the answer's type.
-  // Served over HTTPS (AppOptions::tls): the session cookie is never sent over plain HTTP.
-  bool secure = app_.options().tls.enabled();
+  // Reached over HTTPS (AppOptions::tls, or a trusted proxy's X-Forwarded-Proto): the session cookie is
+  // then Secure, never sent over plain HTTP.
   app_.controller(
       igniter::controller("auth", "/auth")
           .mutation("login", igniter::POST, "/login",
-                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl), secure](
+                    [&db, ttl = std::chrono::floor<std::chrono::seconds>(options.session_ttl)](
                         Ctx& c, const Login& body) {
                       auto user = db.find_or_create_user(body.username);
                       auto token = db.create_session(user.id);
                       return no_store(c.response.success(json::fields<"user", "token">(to_user(user), token)))
-                          .cookie(kSessionCookie, token, {.max_age = ttl, .secure = secure});
+                          .cookie(kSessionCookie, token, {.max_age = ttl, .secure = c.request.secure()});
                     })
-          .mutation("logout", igniter::POST, "/logout", [this, &db, secure](Ctx& c) {
+          .mutation("logout", igniter::POST, "/logout", [this, &db](Ctx& c) {
             // The token is worthless first, then its open streams close: each reconnects and is granted
             // scopes from what it sends now (nothing, once the cookie is cleared).
             auto session = db.delete_session(session_token(c));
             if (session) revoke_session(*session);
             return c.response.success(json::fields<"loggedOut">(session.has_value()))
-                .clear_cookie(kSessionCookie, {.secure = secure});
+                .clear_cookie(kSessionCookie, {.secure = c.request.secure()});
           }));
 
   app_.controller(

@@ -5,7 +5,7 @@
 //   DATA_DIR       where posts.db lives (./data), created on first start
 //   IGNITER_STORE  "memory" (default), "redis://host:port" or "redis-sentinel://h1:p1,h2:p2/mymaster"
 //   PUBLIC_DIR     the web page (default: <executable dir>/public, else the source tree's public/)
-//   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed (none)
+//   TRUSTED_PROXIES  comma-separated proxy addresses/CIDRs whose X-Forwarded-For/-Proto are believed (none)
 //   API_DOCS_SCRIPT  Redoc's standalone bundle (scripts/setup-api-reference.sh): serves the API reference
 //                    page at /__igniter/docs; unset = no page (the OpenAPI document is served either way)
 //   TLS_CERT_FILE  with TLS_KEY_FILE: serve HTTPS with this PEM certificate chain (docs/tls.md); the

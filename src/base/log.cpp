@@ -69,7 +69,93 @@ thread_local std::vector<Slot> thread_slots;
 constexpr std::size_t kKeptCapacity = 256 * 1024;
 constexpr std::size_t kWriteChunk = 256 * 1024;
 
+/// The length of the well-formed UTF-8 sequence at the start of `text` (overlongs, surrogates and code
+/// points past U+10FFFF are not), or 0.
+std::size_t utf8_sequence(std::string_view text) noexcept {
+  auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  std::size_t length = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+                       : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+                       : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                                      : 0;
+  if (length == 0 || text.size() < length) return 0;
+  unsigned char low = 0x80, high = 0xBF;
+  if (s[0] == 0xE0) low = 0xA0;
+  if (s[0] == 0xED) high = 0x9F;
+  if (s[0] == 0xF0) low = 0x90;
+  if (s[0] == 0xF4) high = 0x8F;
+  if (s[1] < low || s[1] > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return length;
+}
+
+void append_hex(std::string& out, unsigned char byte) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char escaped[4] = {'\\', 'x', kHex[byte >> 4], kHex[byte & 0xF]};
+  out.append(escaped, sizeof escaped);
+}
+
 }  // namespace
+
+void append_log_escaped(std::string& out, std::string_view text) {
+  // Most lines have nothing to escape: one scan, one append.
+  auto plain = [](char c) {
+    auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7F && c != '\\';
+  };
+  std::size_t start = 0;
+  while (start < text.size() && plain(text[start])) ++start;
+  out.append(text.substr(0, start));
+  for (std::size_t i = start; i < text.size();) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (plain(text[i])) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    switch (text[i]) {
+      case '\n':
+        out.append("\\n");
+        ++i;
+        continue;
+      case '\r':
+        out.append("\\r");
+        ++i;
+        continue;
+      case '\t':
+        out.append("\\t");
+        ++i;
+        continue;
+      case '\\':
+        out.append("\\\\");
+        ++i;
+        continue;
+      default:
+        break;
+    }
+    if (byte < 0x80) {  // the other C0 controls (ESC of terminal escapes among them) and DEL
+      append_hex(out, byte);
+      ++i;
+      continue;
+    }
+    auto length = utf8_sequence(text.substr(i));
+    // C1 controls (U+0080..U+009F: 8-bit CSI among them) and the Unicode line and paragraph separators,
+    // which some terminals and log viewers obey as such, are escaped byte by byte like invalid UTF-8.
+    bool control = length == 2 && byte == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    bool separator =
+        length == 3 && byte == 0xE2 && static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(text[i + 2]) == 0xA8 || static_cast<unsigned char>(text[i + 2]) == 0xA9);
+    if (length == 0) {
+      append_hex(out, byte);
+      ++i;
+    } else if (control || separator) {
+      for (std::size_t k = 0; k < length; ++k) append_hex(out, static_cast<unsigned char>(text[i + k]));
+      i += length;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
+}
 
 std::string iso_timestamp(std::chrono::system_clock::time_point when) {
   auto millis = std::chrono::floor<std::chrono::milliseconds>(when);
@@ -106,6 +192,7 @@ struct Logger::State {
   // The writer thread's own.
   std::vector<std::shared_ptr<ThreadBuffer>> taken;
   std::string out;
+  std::string escaped;  // a message handed to the sink
   std::int64_t stamp_seconds = -1;
   char stamp[32] = {};
 
@@ -236,8 +323,10 @@ void Logger::State::write_taken(std::uint64_t dropped) {
 
 void Logger::State::emit(std::int64_t nanos, LogLevel level, std::string_view message) {
   if (options.sink) {
+    escaped.clear();
+    append_log_escaped(escaped, message);
     try {
-      options.sink(level, message);
+      options.sink(level, escaped);
     } catch (...) {
       // A sink that throws loses its line, not the writer thread.
     }
@@ -263,7 +352,7 @@ void Logger::State::emit(std::int64_t nanos, LogLevel level, std::string_view me
   out.append(fraction, sizeof fraction);
   out.append(level_name(level));
   out.push_back(' ');
-  out.append(message);
+  append_log_escaped(out, message);
   out.push_back('\n');
   if (out.size() >= kWriteChunk) write_out();
 }

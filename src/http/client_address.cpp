@@ -1,5 +1,6 @@
 #include "http/client_address.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <stdexcept>
@@ -101,14 +102,24 @@ std::string_view peer_ip(std::string_view remote) noexcept {
   return colon == std::string_view::npos ? remote : remote.substr(0, colon);
 }
 
-std::string client_address(const TrustedProxies& proxies, const Request& request) {
+namespace {
+
+/// Where the walk through X-Forwarded-For ends: the client's address, and how many trusted proxies
+/// relayed the request (0: the peer is not trusted, and no forwarded header is believed).
+struct Walk {
+  std::string client;
+  std::size_t proxies = 0;
+};
+
+Walk walk(const TrustedProxies& proxies, const Request& request) {
   auto peer_text = peer_ip(request.remote);
   auto peer = parse_address(peer_text);
-  if (!peer) return std::string(peer_text);
-  if (proxies.empty() || !proxies.contains(*peer)) return to_text(*peer);
+  if (!peer) return {std::string(peer_text)};
+  if (proxies.empty() || !proxies.contains(*peer)) return {to_text(*peer)};
 
   // Each trusted hop vouches for the one before it; the walk stops at the first hop we do not trust.
   auto current = *peer;
+  std::size_t trusted = 1;
   bool forwarded = false;
   for (auto it = request.headers.rbegin(); it != request.headers.rend(); ++it) {
     if (!iequals(it->first, "X-Forwarded-For")) continue;
@@ -119,9 +130,10 @@ std::string client_address(const TrustedProxies& proxies, const Request& request
       auto entry = comma == std::string_view::npos ? list : list.substr(comma + 1);
       if (!trim(entry).empty()) {
         auto hop = parse_forwarded(entry);
-        if (!hop) return to_text(current);
+        if (!hop) return {to_text(current), trusted > 1 ? trusted - 1 : trusted};  // as if it were the end
         current = *hop;
-        if (!proxies.contains(current)) return to_text(current);
+        if (!proxies.contains(current)) return {to_text(current), trusted};
+        ++trusted;
       }
       if (comma == std::string_view::npos) break;
       list = list.substr(0, comma);
@@ -129,8 +141,41 @@ std::string client_address(const TrustedProxies& proxies, const Request& request
   }
   if (!forwarded)
     if (auto real = request.header("X-Real-IP"); !real.empty())
-      if (auto hop = parse_forwarded(real)) return to_text(*hop);
-  return to_text(current);
+      if (auto hop = parse_forwarded(real)) return {to_text(*hop), trusted};
+  // Every hop was trusted: the leftmost is the client; the last trusted one counted has no relay after it.
+  return {to_text(current), trusted > 1 ? trusted - 1 : trusted};
+}
+
+}  // namespace
+
+std::string client_address(const TrustedProxies& proxies, const Request& request) {
+  return walk(proxies, request).client;
+}
+
+std::string_view forwarded_scheme(const TrustedProxies& proxies, const Request& request, bool tls) {
+  std::string_view own = tls ? "https" : "http";
+  auto relays = walk(proxies, request).proxies;
+  if (relays == 0) return own;
+  // The entries right to left, each written by one proxy about the connection it received. The one for
+  // the client's connection is the relays-th; a proxy that overwrites the header instead of appending
+  // (nginx's `$scheme`) leaves fewer: then the leftmost one there is.
+  std::vector<std::string_view> entries;
+  for (auto it = request.headers.rbegin(); it != request.headers.rend(); ++it) {
+    if (!iequals(it->first, "X-Forwarded-Proto")) continue;
+    std::string_view list = it->second;
+    while (true) {
+      auto comma = list.rfind(',');
+      auto entry = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+      if (!entry.empty()) entries.push_back(entry);
+      if (comma == std::string_view::npos) break;
+      list = list.substr(0, comma);
+    }
+  }
+  if (entries.empty()) return own;
+  auto entry = entries[std::min(relays, entries.size()) - 1];
+  if (iequals(entry, "https")) return "https";
+  if (iequals(entry, "http")) return "http";
+  return own;  // anything else is not a scheme we know: the connection's own
 }
 
 }  // namespace igniter::http

@@ -44,4 +44,11 @@ std::string_view peer_ip(std::string_view remote) noexcept;
 /// addresses are answered as IPv4.
 std::string client_address(const TrustedProxies& proxies, const Request& request);
 
+/// The scheme the client used for `request`, "https" or "http": the connection's own (`tls`) unless the
+/// peer is a trusted proxy; then what `X-Forwarded-Proto` says (all such headers, comma-separated lists
+/// read right to left as X-Forwarded-For is): the entry written by the proxy the client connected to,
+/// or the leftmost there is when the proxies overwrote the header rather than appended to it. A value
+/// other than http or https, or no header, leaves the connection's own.
+std::string_view forwarded_scheme(const TrustedProxies& proxies, const Request& request, bool tls);
+
 }  // namespace igniter::http

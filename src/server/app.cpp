@@ -387,7 +387,7 @@ Result<void> App::Impl::reload_tls() {
     logger.error("TLS reload asked for, but this app serves plain HTTP (AppOptions::tls is not set)");
     return std::make_error_code(std::errc::operation_not_supported);
   }
-  auto loaded = server::make_server_tls_context(options.tls);
+  auto loaded = server::make_server_tls_context(options.tls, tls.ticket_keys);
   if (!loaded.context) {
     logger.error("TLS reload failed, the certificate in force stays: " + loaded.error);
     return std::make_error_code(std::errc::invalid_argument);
@@ -482,7 +482,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
   lifecycle.draining = false;
   // Misconfiguration fails here, before any thread or socket exists.
   if (options.tls.enabled()) {
-    auto loaded = server::make_server_tls_context(options.tls);
+    auto loaded = server::make_server_tls_context(options.tls, tls.ticket_keys);
     if (!loaded.context) {
       std::lock_guard lock(lifecycle.state_mutex);
       lifecycle.running = false;

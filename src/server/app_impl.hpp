@@ -25,6 +25,7 @@
 #include "server/hub.hpp"
 #include "server/openapi.hpp"
 #include "server/static_files.hpp"
+#include "server/tls.hpp"
 
 namespace igniter::server {
 
@@ -103,6 +104,8 @@ struct TlsState {
   std::atomic<std::uint64_t> handshake_failures{0};  // since start
   std::atomic<std::uint64_t> failures_unlogged{0};   // since the last such log line
   std::atomic<std::int64_t> failure_log_due{0};      // steady-clock ns
+  // The session ticket keys of every context this app builds, so that a reload keeps resumption.
+  std::shared_ptr<TicketKeys> ticket_keys = std::make_shared<TicketKeys>();
 };
 
 }  // namespace igniter::server

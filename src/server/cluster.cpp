@@ -296,10 +296,35 @@ std::shared_ptr<store::RedisStore> Cluster::open_reader() {
 
 void Cluster::stop() {
   stopping_ = true;
+  { std::lock_guard lock(mutex_); }  // orders the flag before a waiter's check: the wake is not lost
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
   reader_watch_.unsubscribe();
   reader_.reset();
+}
+
+Result<store::Reply> Cluster::read_blocking(std::vector<std::string> args) {
+  // Sent asynchronously so that stop() need not wait out the BLOCK: it wakes this wait, and the reply,
+  // if one still comes, lands in `state`, which the handler keeps alive.
+  struct State {
+    std::optional<Result<store::Reply>> reply;
+  };
+  auto state = std::make_shared<State>();
+  reader_->command_async(std::move(args), [this, state](Result<store::Reply> reply) {
+    {
+      std::lock_guard lock(mutex_);
+      state->reply = std::move(reply);
+    }
+    wake_.notify_all();
+  });
+  std::unique_lock lock(mutex_);
+  // The connection's watchdog answers an overdue reply with an error (the reader's timeout is > BLOCK);
+  // the bound here only guards against a reply that never comes at all.
+  auto bound = reader_->options().timeout + std::chrono::seconds(2);
+  if (!wake_.wait_for(lock, bound, [&] { return state->reply.has_value() || stopping_.load(); }))
+    return store::errc::timeout;
+  if (!state->reply) return store::errc::unavailable;  // stopping
+  return std::move(*state->reply);
 }
 
 void Cluster::pause(std::chrono::milliseconds delay) {
@@ -327,18 +352,15 @@ void Cluster::read_loop() {
   while (!stopping_) {
     if (!reader_) reader_ = open_reader();
     if (reader_lost_.exchange(false)) was_down = true;  // recovered after this read
-    Result<std::vector<stream::StreamEntry>> entries = store::errc::unavailable;
-    if (reader_) {
-      auto reply = reader_->command({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
-                                     stream_key_, last_id_.text()});
-      if (!reply) {
-        entries = reply.error();
-      } else if (reply->is_error()) {
-        entries = store::errc::command_failed;
-      } else {
-        entries = stream::parse_xread(*reply, stream_key_);
-      }
-    }
+    auto entries = [&]() -> Result<std::vector<stream::StreamEntry>> {
+      if (!reader_) return store::errc::unavailable;
+      auto reply = read_blocking({"XREAD", "BLOCK", "1000", "COUNT", std::to_string(count), "STREAMS",
+                                  stream_key_, last_id_.text()});
+      if (!reply) return reply.error();
+      if (reply->is_error()) return store::errc::command_failed;
+      return stream::parse_xread(*reply, stream_key_);
+    }();
+    if (stopping_) break;
     if (!entries) {
       auto error = entries.error();
       if (!was_down) logger_.warn("realtime: Redis stream unreadable (" + error.message() + "); retrying");

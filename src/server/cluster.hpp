@@ -70,6 +70,9 @@ class Cluster {
   std::string fence_key(std::string_view token) const;
   std::shared_ptr<store::RedisStore> open_reader();
   void pause(std::chrono::milliseconds delay);
+  /// A command on the reader's connection (XREAD BLOCK): its reply, or errc::unavailable as soon as
+  /// stop() is called.
+  Result<store::Reply> read_blocking(std::vector<std::string> args);
 
   std::shared_ptr<store::RedisStore> store_;   // commands, shared with the app
   std::shared_ptr<store::RedisStore> reader_;  // its own connection: XREAD BLOCK would stall the pipeline

@@ -257,6 +257,7 @@ void HttpSession::on_header(beast::error_code ec) {
     request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   // Per request: behind a proxy, one upstream connection carries many clients' requests.
   request_.client = igniter::http::client_address(app_.trusted_proxies, request_);
+  request_.scheme = igniter::http::forwarded_scheme(app_.trusted_proxies, request_, stream_.is_tls());
 
   // Framing first: whatever the answer, a request whose body cannot be delimited closes the connection.
   if (auto status = check_transfer_encoding(head); status == 400)
@@ -415,10 +416,14 @@ void HttpSession::respond(Response response, bool keep_alive) {
 
   if (app_.logger.enabled(LogLevel::info) && !request_.target.empty()) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
-    // Formatted here with no stream (the logger only copies it; its writer thread adds the time).
+    // Formatted here with no stream (the logger only copies it; its writer thread adds the time). The path
+    // as received, still percent-encoded: a decoded one could hold spaces that forge the fields after
+    // it (and control bytes, which the logger escapes anyway). No query string: it may carry tokens.
+    std::string_view path = request_.target;
+    path = path.substr(0, path.find('?'));
     std::string line;
-    line.reserve(48 + request_.path.size() + request_id_.size() + request_.client.size());
-    line.append(to_string(request_.method)).append(1, ' ').append(request_.path).append(1, ' ');
+    line.reserve(48 + path.size() + request_id_.size() + request_.client.size());
+    line.append(to_string(request_.method)).append(1, ' ').append(path).append(1, ' ');
     line.append(std::to_string(response.status())).append(1, ' ').append(std::to_string(micros / 1000));
     line.append(1, '.').append(1, static_cast<char>('0' + (micros / 100) % 10)).append("ms id=");
     line.append(request_id_).append(" client=").append(request_.client);

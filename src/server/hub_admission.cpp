@@ -200,7 +200,8 @@ void Hub::open(Shard& shard, Stream stream, Request request, std::string request
                           last_event_id = std::move(last_event_id), slot = std::move(slot)]() mutable {
       if (refusal || app_.lifecycle.draining) {
         if (!refusal) refusal = ResponseBuilder{}.error(503, "ERR_SERVICE_UNAVAILABLE", "Shutting down");
-        auto bytes = std::make_shared<std::string>(serialize_closing(*refusal));
+        auto hsts = stream.is_tls() ? app_.options.tls.hsts_max_age : std::chrono::seconds(0);
+        auto bytes = std::make_shared<std::string>(serialize_closing(*refusal, hsts));
         auto sock = std::make_shared<Stream>(std::move(stream));
         asio::async_write(*sock, asio::buffer(*bytes),
                           [this, bytes, sock](boost::system::error_code, std::size_t) {

@@ -29,6 +29,7 @@ std::array<std::uint64_t, 2> random_token() {
 void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
                        const std::string& last_event_id, AddressSlot slot) {
   auto id = next_connection_id();
+  auto hsts = stream.is_tls() ? app_.options.tls.hsts_max_age : std::chrono::seconds(0);
   auto session = std::make_shared<SseSession>(*this, shard, std::move(stream), id, random_token(),
                                               realtime::ScopeSet(std::move(grant.held)), std::move(slot));
   session->ledger().set_channels(admission.channels);  // before register_session: no change can race it
@@ -55,7 +56,7 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
   info.position = plan.position;
   info.resync = plan.resync;
 
-  session->enqueue(stream_head());
+  session->enqueue(hsts.count() > 0 ? stream_head(hsts) : stream_head());
   session->enqueue(realtime::Frame::copy_of(realtime::encode_connected(info)));
   for (auto& [channel, data] : admission.initial) {
     realtime::Event first{.channel = channel, .data = std::move(data), .time = now};

@@ -19,10 +19,20 @@ const realtime::Frame& stream_head() {
   return head;
 }
 
-std::string serialize_closing(const Response& response) {
+realtime::Frame stream_head(std::chrono::seconds hsts_max_age) {
+  if (hsts_max_age.count() <= 0) return stream_head();
+  auto plain = stream_head().view();
+  plain.remove_suffix(2);  // the blank line that ends the head
+  return realtime::Frame::copy_of(std::string(plain) + "Strict-Transport-Security: max-age=" +
+                                  std::to_string(hsts_max_age.count()) + "\r\n\r\n");
+}
+
+std::string serialize_closing(const Response& response, std::chrono::seconds hsts_max_age) {
   std::ostringstream out;
   out << "HTTP/1.1 " << response.status() << " Refused\r\nConnection: close\r\n"
       << "X-Content-Type-Options: nosniff\r\n";
+  if (hsts_max_age.count() > 0)
+    out << "Strict-Transport-Security: max-age=" << hsts_max_age.count() << "\r\n";
   if (!response.content_type().empty()) out << "Content-Type: " << response.content_type() << "\r\n";
   for (const auto& [name, value] : response.headers()) out << name << ": " << value << "\r\n";
   out << "Content-Length: " << response.body().size() << "\r\n\r\n" << response.body();

@@ -14,9 +14,13 @@ namespace igniter::server {
 
 /// The response head of every stream: the headers Igniter.js sends, and a body delimited by the close.
 const realtime::Frame& stream_head();
+/// The same head for a stream over TLS: with `Strict-Transport-Security: max-age=<hsts_max_age>` when it
+/// is nonzero (TlsOptions::hsts_max_age), as every other HTTPS answer carries it.
+realtime::Frame stream_head(std::chrono::seconds hsts_max_age);
 
-/// A plain HTTP response with Connection: close, for refusing a stream outright.
-std::string serialize_closing(const Response& response);
+/// A plain HTTP response with Connection: close, for refusing a stream outright; with HSTS when
+/// `hsts_max_age` is nonzero (over TLS).
+std::string serialize_closing(const Response& response, std::chrono::seconds hsts_max_age = {});
 
 /// The Igniter.js per-action hook subscribes to `<channel>:{}` and only takes envelopes naming that exact
 /// channel: its subscribers get the event re-encoded under the alias (once per shard and event).

@@ -9,6 +9,9 @@
 #include <set>
 #include <thread>
 
+#include <igniter/igniter.hpp>
+#include <igniter/store/store.hpp>
+
 #include "cluster/node_process.hpp"
 #include "redis/redis_server.hpp"
 #include "support/http_client.hpp"
@@ -52,6 +55,32 @@ class Cluster : public ::testing::Test {
   RedisServer redis_;
   std::unique_ptr<Node> a_, b_;
 };
+
+// The stream reader waits in `XREAD BLOCK 1000` on its own connection; stopping must not wait that out
+// (a process on the Redis store used to take up to a second more to exit than one on the memory store).
+TEST(ClusterStop, AnAppOnTheRedisStoreStopsWithoutWaitingOutTheReadersBlock) {
+  if (!RedisServer::installed()) GTEST_SKIP() << "redis-server is not installed (scripts/setup.sh test)";
+  RedisServer redis;
+  ASSERT_TRUE(redis.start());
+  for (auto settle : {std::chrono::milliseconds(100), std::chrono::milliseconds(400)}) {
+    auto store = store::from_url(redis.url());
+    ASSERT_TRUE(store) << store.error().message();
+    auto app = std::make_unique<App>(
+        AppOptions{.io_threads = 1, .worker_threads = 1, .log_level = LogLevel::off, .store = *store});
+    app->start(0);
+    // The reader is inside its first blocking read by now, which ends ~1 s after start.
+    std::this_thread::sleep_for(settle);
+    auto began = std::chrono::steady_clock::now();
+    app->stop();
+    app->wait();
+    app.reset();  // the hub and its stream reader go with the App
+    auto took = std::chrono::steady_clock::now() - began;
+    // Half the BLOCK: without the fix this takes 1 s minus `settle` (600 ms at least).
+    EXPECT_LT(took, std::chrono::milliseconds(500))
+        << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms after "
+        << settle.count() << " ms";
+  }
+}
 
 TEST_F(Cluster, MutationOnOneProcessRevalidatesClientsOfTheOther) {
   auto client = subscribe(b_->port(), "revalidation");

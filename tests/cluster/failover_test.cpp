@@ -17,6 +17,7 @@
 
 #include "cluster/node_process.hpp"
 #include "redis/redis_server.hpp"
+#include "support/harness.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 
@@ -33,39 +34,24 @@ constexpr const char* kRedisCli = "/usr/bin/redis-cli";
 class SentinelProcess {
  public:
   SentinelProcess(const std::filesystem::path& dir, std::uint16_t master_port)
-      : port_(RedisServer::free_port()) {
-    auto conf = dir / ("sentinel-" + std::to_string(port_) + ".conf");
-    std::ofstream(conf) << "port " << port_ << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir.string()
+      : port_(RedisServer::free_port()), process_(command(dir, port_, master_port), ChildOutput::discard) {}
+  std::uint16_t port() const { return port_; }
+
+ private:
+  static std::vector<std::string> command(const std::filesystem::path& dir, std::uint16_t port,
+                                          std::uint16_t master_port) {
+    auto conf = dir / ("sentinel-" + std::to_string(port) + ".conf");
+    std::ofstream(conf) << "port " << port << "\nbind 127.0.0.1\ndaemonize no\ndir " << dir.string()
                         << "\nlogfile \"\"\nloglevel warning\n"
                         << "sentinel monitor mymaster 127.0.0.1 " << master_port << " 2\n"
                         << "sentinel down-after-milliseconds mymaster 1000\n"
                         << "sentinel failover-timeout mymaster 2000\n"
                         << "sentinel parallel-syncs mymaster 1\n";
-    pid_t parent = ::getpid();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      int null = ::open("/dev/null", O_RDWR);
-      ::dup2(null, 0);
-      ::dup2(null, 1);
-      ::dup2(null, 2);
-      ::execl(store::testing::kRedisServerPath, store::testing::kRedisServerPath, conf.c_str(), "--sentinel",
-              static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    return {store::testing::kRedisServerPath, conf.string(), "--sentinel"};
   }
-  ~SentinelProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-  std::uint16_t port() const { return port_; }
 
- private:
   std::uint16_t port_;
-  pid_t pid_ = -1;
+  ChildProcess process_;
 };
 
 // redis-cli's raw output for one command (empty when it fails).
@@ -86,16 +72,6 @@ std::uint16_t master_port(std::uint16_t sentinel) {
   auto newline = out.find('\n');
   if (newline == std::string::npos) return 0;
   return static_cast<std::uint16_t>(std::atoi(out.c_str() + newline + 1));
-}
-
-template <typename Predicate>
-bool wait_for(Predicate done, std::chrono::milliseconds limit) {
-  auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return false;
 }
 
 double seconds(Clock::duration d) {
@@ -175,25 +151,25 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
   replica_args.insert(replica_args.end(), {"--replicaof", "127.0.0.1", std::to_string(master.port())});
   RedisServer replica(replica_args);
   ASSERT_TRUE(replica.start());
-  ASSERT_TRUE(wait_for(
+  ASSERT_TRUE(eventually(
       [&] {
         return cli(replica.port(), "INFO replication").find("master_link_status:up") != std::string::npos;
       },
-      10s))
+      10s, 100ms))
       << "the replica never synced";
 
   std::vector<std::unique_ptr<SentinelProcess>> sentinels;
   for (int i = 0; i < 3; ++i) sentinels.push_back(std::make_unique<SentinelProcess>(dir, master.port()));
   // Ready for a failover: each Sentinel sees the replica and enough peers for quorum and authorization.
   for (auto& sentinel : sentinels) {
-    ASSERT_TRUE(wait_for(
+    ASSERT_TRUE(eventually(
         [&] {
           return cli(sentinel->port(), "SENTINEL ckquorum mymaster").find("OK 3 usable") !=
                      std::string::npos &&
                  cli(sentinel->port(), "SENTINEL replicas mymaster").find(std::to_string(replica.port())) !=
                      std::string::npos;
         },
-        20s))
+        20s, 100ms))
         << "Sentinel " << sentinel->port() << " never saw its peers and the replica";
   }
 
@@ -247,13 +223,13 @@ TEST(SentinelFailover, PublishesFailFastServiceResumesOnTheReplicaAndNoClientMis
   auto killed = Clock::now();
   master.kill_now();
   std::optional<Clock::time_point> switched;
-  bool resumed = wait_for(
+  bool resumed = eventually(
       [&] {
         if (!switched && master_port(sentinels[0]->port()) == replica.port()) switched = Clock::now();
         std::lock_guard lock(mutex);
         return switched && first_success_after_failure;
       },
-      15s);
+      15s, 100ms);
   std::this_thread::sleep_for(1500ms);  // more events on the new master
   stop = true;
   publisher.join();

@@ -11,24 +11,17 @@
 #include "redis/redis_server.hpp"
 #include "server/cluster.hpp"
 #include "store/redis/reply_reader.hpp"
+#include "support/harness.hpp"
 
 namespace igniter::server {
 namespace {
 
 using namespace std::chrono_literals;
+using igniter::test::eventually;
 using store::Reply;
 using store::testing::FakeAnswer;
 using store::testing::FakeCommand;
 using store::testing::FakeRedis;
-
-bool eventually(const std::function<bool()>& check, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return check();
-}
 
 Reply reply_of(std::string_view resp) {
   auto replies = store::redis::parse_replies(resp, 1 << 20);

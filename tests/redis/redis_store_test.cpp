@@ -8,26 +8,18 @@
 #include <thread>
 
 #include "redis/redis_server.hpp"
+#include "support/harness.hpp"
 #include "unit/store/store_behaviour.hpp"
 
 namespace igniter::store {
 namespace {
 
 using namespace std::chrono_literals;
+using igniter::test::eventually;
 using testing::Inbox;
 using testing::RedisServer;
 
 constexpr auto kNoRedis = "/usr/bin/redis-server is not installed (apt-get install redis-server)";
-
-// Polls `check` every 5 ms for at most `limit`: the store's work is asynchronous and time is real.
-bool eventually(const std::function<bool()>& check, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return check();
-}
 
 // One server for the whole test process, emptied before each test.
 RedisServer& shared_server() {
@@ -63,9 +55,9 @@ struct RedisWorld {
   }
   bool after(std::chrono::milliseconds time, const std::function<bool()>& check) {
     std::this_thread::sleep_for(time);
-    return store::eventually(check, 3s);
+    return test::eventually(check, 3s);
   }
-  bool eventually(const std::function<bool()>& check) { return store::eventually(check); }
+  bool eventually(const std::function<bool()>& check) { return test::eventually(check); }
 };
 
 }  // namespace

@@ -8,23 +8,16 @@
 #include "igniter/store/redis_store.hpp"
 #include "redis/fake_redis.hpp"
 #include "redis/redis_server.hpp"
+#include "support/harness.hpp"
 
 namespace igniter::store {
 namespace {
 
 using namespace std::chrono_literals;
+using igniter::test::eventually;
 using testing::FakeAnswer;
 using testing::FakeCommand;
 using testing::FakeRedis;
-
-bool eventually(const std::function<bool()>& check, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (check()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return check();
-}
 
 StoreOptions options(std::chrono::milliseconds timeout = 2000ms) {
   return {.timeout = timeout, .reconnect_min = 20ms, .reconnect_max = 200ms};

@@ -6,7 +6,9 @@
 /// background thread per Logger (started by the first line) takes every thread's buffer, puts the lines
 /// in time order, formats them and writes them in large `write(2)` calls. What waits in the buffers is
 /// bounded (`LogOptions::max_buffered_bytes`): past it a line is dropped and counted, never waited for,
-/// and the count is logged ("N log lines dropped ...") once the writer has caught up. `flush()` and the
+/// and the count is logged ("N log lines dropped ...") once the writer has caught up. Every message is
+/// written on one line: the writer escapes control characters in it (append_log_escaped), so a path or a
+/// header a client chose cannot forge a line. `flush()` and the
 /// destructor write everything logged before them, so a clean stop loses no line.
 
 #include <atomic>
@@ -30,8 +32,15 @@ std::string iso_timestamp(std::chrono::system_clock::time_point when = std::chro
 /// Parses "debug", "info", "warn", "error" or "off"; anything else gives `fallback`.
 LogLevel parse_log_level(std::string_view text, LogLevel fallback = LogLevel::info);
 
-/// Receives one line (the message as logged, without time or level prefix). Runs on the logger's writer
-/// thread, one call at a time, in the order lines are written; it may block (only the writer waits).
+/// Appends `text` to `out` as a log line shows it, so that text a client sent cannot forge or split lines
+/// nor drive a terminal: `\n`, `\r`, `\t` and `\\` for newline, carriage return, tab and backslash;
+/// `\xNN` for every other control byte (C0, DEL), for each byte of a C1 control or of U+2028/U+2029, and
+/// for each byte that is not well-formed UTF-8. Other text, UTF-8 included, is kept as it is.
+void append_log_escaped(std::string& out, std::string_view text);
+
+/// Receives one line (the message as logged, escaped by append_log_escaped, without time or level prefix).
+/// Runs on the logger's writer thread, one call at a time, in the order lines are written; it may block (only
+/// the writer waits).
 using LogSink = std::function<void(LogLevel, std::string_view message)>;
 
 /// Settings of a Logger; every field has a safe default.

@@ -27,6 +27,14 @@ class Request {
   std::string client;  ///< The client's IP address: the peer's, or the one a trusted proxy forwarded
                        ///< (AppOptions::trusted_proxies); "203.0.113.7".
 
+  /// The scheme the client used, "https" or "http": the connection's own, or the one a trusted proxy
+  /// forwarded (X-Forwarded-Proto, AppOptions::trusted_proxies).
+  std::string scheme = "http";
+
+  /// Whether the client reached us over HTTPS, directly or through a trusted proxy (`scheme == "https"`):
+  /// what decides a cookie's `Secure` flag.
+  bool secure() const noexcept { return scheme == "https"; }
+
   /// The first header named `name` (case-insensitive), or "" when absent.
   std::string_view header(std::string_view name) const noexcept;
   /// Whether a header named `name` is present.

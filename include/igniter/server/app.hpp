@@ -38,6 +38,9 @@ struct TlsOptions {
   std::chrono::milliseconds handshake_timeout{0};
   /// When nonzero, every HTTPS answer carries `Strict-Transport-Security: max-age=<it>`.
   std::chrono::seconds hsts_max_age{0};
+  /// How long a client may resume its TLS session (a session ticket) instead of a full handshake; the
+  /// ticket keys rotate at this period and are kept across reload_tls(). 0 = no resumption.
+  std::chrono::seconds session_lifetime{7200};
 
   /// True when TLS is asked for (either file set; both are then required, else start() throws).
   bool enabled() const noexcept { return !certificate_chain_file.empty() || !private_key_file.empty(); }
@@ -54,7 +57,8 @@ struct AppOptions {
   std::size_t max_connections = 0;                   ///< Open connections (503 past it); 0 = derived from
                                                      ///< RLIMIT_NOFILE minus a reserve (docs/guide.md).
   std::vector<std::string> trusted_proxies;          ///< Reverse proxies (IPs, CIDRs) whose X-Forwarded-For
-                                                     ///< is believed (Request::client); empty = nobody's.
+                                                     ///< and -Proto are believed (Request::client, ::scheme);
+                                                     ///< empty = nobody's.
   std::chrono::milliseconds header_timeout{10'000};  ///< Time to receive a request's headers (408 past it).
   std::chrono::milliseconds body_timeout{30'000};    ///< Time to receive a request's body (408 past it).
   std::chrono::milliseconds idle_timeout{60'000};    ///< Keep-alive connection idle limit.

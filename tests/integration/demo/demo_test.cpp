@@ -46,13 +46,17 @@ class DemoTest : public ::testing::Test {
     std::filesystem::remove_all(data_dir_, ec);
   }
 
-  void start(std::size_t page_size = 20, std::size_t max_page_size = 100) {
-    server_ = std::make_unique<posts::PostsServer>(posts::PostsOptions{
-        .data_dir = data_dir_,
-        .public_dir = POSTS_PUBLIC_DIR,
-        .page_size = page_size,
-        .max_page_size = max_page_size,
-        .app = {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::off}});
+  void start(std::size_t page_size = 20, std::size_t max_page_size = 100,
+             std::vector<std::string> trusted_proxies = {}) {
+    server_ = std::make_unique<posts::PostsServer>(
+        posts::PostsOptions{.data_dir = data_dir_,
+                            .public_dir = POSTS_PUBLIC_DIR,
+                            .page_size = page_size,
+                            .max_page_size = max_page_size,
+                            .app = {.io_threads = 1,
+                                    .worker_threads = 2,
+                                    .trusted_proxies = std::move(trusted_proxies),
+                                    .log_level = igniter::LogLevel::off}});
     port_ = server_->app().start(0);
   }
   void stop() {
@@ -145,6 +149,37 @@ TEST_F(DemoTest, LoginCreatesTheUserAndSetsAnHttpOnlySessionCookie) {
   auto again = login("alice");
   EXPECT_EQ(again.id, data.at("user").at("id").as_int64());
   EXPECT_NE(again.token, token);
+}
+
+// Behind a TLS-terminating proxy (nginx with deploy/nginx.conf), the app speaks plain HTTP: it learns the
+// client's https from the proxy's X-Forwarded-Proto, believed from a trusted proxy only.
+TEST_F(DemoTest, TheSessionCookieIsSecureWhenATrustedProxySaysTheClientUsedHttps) {
+  auto login_via_proxy = [&](std::string_view proto) {
+    auto r =
+        igniter::test::fetch(port_, "POST", "/api/v1/auth/login", R"({"username":"alice"})",
+                             {{"X-Forwarded-For", "203.0.113.7"}, {"X-Forwarded-Proto", std::string(proto)}});
+    EXPECT_EQ(r.status, 200u) << r.body;
+    return r.header("Set-Cookie");
+  };
+  // Nobody trusted (the default): a client cannot make itself look like https (nor anything else).
+  auto untrusted = login_via_proxy("https");
+  EXPECT_EQ(untrusted.find("Secure"), std::string::npos) << untrusted;
+  EXPECT_EQ(call("POST", "/auth/login", R"({"username":"bob"})").header("Set-Cookie").find("Secure"),
+            std::string::npos);
+
+  stop();
+  start(20, 100, {"127.0.0.1"});
+  auto secure = login_via_proxy("https");
+  EXPECT_NE(secure.find("; Secure"), std::string::npos) << secure;
+  EXPECT_NE(secure.find("HttpOnly"), std::string::npos) << secure;
+  auto plain = login_via_proxy("http");
+  EXPECT_EQ(plain.find("Secure"), std::string::npos) << plain;
+  // Logout clears the cookie with the same attributes, or a browser would keep the Secure one.
+  auto alice = login("alice");
+  auto logout =
+      igniter::test::fetch(port_, "POST", "/api/v1/auth/logout", {},
+                           {{"Authorization", "Bearer " + alice.token}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_NE(logout.header("Set-Cookie").find("; Secure"), std::string::npos) << logout.header("Set-Cookie");
 }
 
 TEST_F(DemoTest, TheSessionWorksAsCookieAndAsBearerToken) {

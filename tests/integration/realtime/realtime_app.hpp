@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/harness.hpp"
 #include "support/http_client.hpp"
 #include "support/sse_client.hpp"
 
@@ -153,17 +154,6 @@ inline std::vector<std::string> strings(const json::value& array) {
   std::vector<std::string> out;
   for (const auto& v : array.as_array()) out.emplace_back(v.as_string());
   return out;
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-template <class F>
-bool eventually(F condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return condition();
 }
 
 /// The envelope's `data` of a frame.

@@ -136,6 +136,53 @@ TEST(RequestLog, EveryAnsweredRequestHasItsLineOnceTheAppHasStopped) {
   EXPECT_GE(answered, 3000u);
 }
 
+TEST(RequestLog, ControlBytesFromARequestCannotForgeLogLines) {
+  StderrToFile stderr_file;
+  std::string text;
+  {
+    App app({.io_threads = 1, .worker_threads = 1, .log_level = LogLevel::info});
+    // A handler whose error message carries what the client sent (decoded query, User-Agent): the error
+    // line is logged with it.
+    app.controller(controller("echo", "/echo").query("boom", "/boom", [](Ctx& c) -> Response {
+      throw std::runtime_error("q=" + std::string(c.request.query_param("q")) +
+                               " ua=" + std::string(c.request.header("user-agent")));
+    }));
+    auto port = app.start();
+    const std::string forged =
+        "%0D%0A2026-12-03T00:00:00.000Z%20INFO%20%20GET%20/admin%20200%20forged%1B%5B2J";
+    EXPECT_EQ(fetch(port, "GET", "/api/v1/nothing" + forged + "?x=" + forged).status, 404u);
+    // A C1 control (8-bit CSI, UTF-8 encoded) passes the HTTP parser in a header and reaches the handler.
+    auto boom = fetch(port, "GET", "/api/v1/echo/boom?q=" + forged, {},
+                      {{"User-Agent",
+                        "agent\xc2\x9b"
+                        "31m"}});
+    EXPECT_EQ(boom.status, 500u);
+    // Raw C0 controls in a header do not: the request is refused before anything is logged.
+    EXPECT_EQ(fetch(port, "GET", "/api/v1/echo/boom", {}, {{"User-Agent", "agent\x1b[31m"}}).status, 400u);
+    app.stop();
+    app.wait();
+    text = read_file(stderr_file.path());
+  }
+  stderr_file.restore();
+  // Every line is one of ours: a timestamp and a level, nothing a client wrote.
+  std::regex ours(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO |WARN |ERROR) .*)");
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_TRUE(std::regex_match(line, ours)) << "a line the server did not write: " << line;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << "a terminal escape reached the log";
+  EXPECT_EQ(text.find('\r'), std::string::npos);
+  // One line per request, and one for the handler's error, with the client's bytes escaped.
+  EXPECT_EQ(count_lines_containing(text, "INFO  GET /api/v1/nothing%0D%0A2026"), 1u) << text;
+  EXPECT_EQ(count_lines_containing(text, " 404 "), 1u) << text;
+  EXPECT_EQ(count_lines_containing(text, "INFO  GET /api/v1/echo/boom 500 "), 1u) << text;
+  EXPECT_EQ(count_lines_containing(text,
+                                   "failed: q=\\r\\n2026-12-03T00:00:00.000Z INFO  GET /admin 200 "
+                                   "forged\\x1b[2J ua=agent\\xc2\\x9b31m"),
+            1u)
+      << text;
+  EXPECT_EQ(count_lines_containing(text, "forged"), 2u) << text;
+}
+
 #ifdef POSTS_SERVER
 TEST(RequestLog, TheDemoWritesEveryRequestLineWhenStoppedBySigterm) {
   auto dir =

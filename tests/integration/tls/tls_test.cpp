@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "integration/client/client_app.hpp"
+#include "support/harness.hpp"
 
 namespace igniter::test {
 namespace {
@@ -99,49 +100,9 @@ std::string run(const std::string& command, bool with_stderr = false) {
 }
 
 // A child process whose output is read as it comes (curl holding an SSE stream open).
-class Child {
+class Child : public ChildProcess {
  public:
-  explicit Child(std::vector<std::string> args) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      std::vector<char*> argv;
-      for (auto& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = fds[0];
-  }
-  ~Child() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    ::close(out_);
-  }
-  /// Reads until `needle` has arrived (true) or `timeout` passed or the output ended (false).
-  bool read_until(std::string_view needle, std::chrono::milliseconds timeout = 10s) {
-    auto deadline = Clock::now() + timeout;
-    while (text_.find(needle) == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char buffer[4096];
-      auto n = ::read(out_, buffer, sizeof buffer);
-      if (n <= 0) return false;
-      text_.append(buffer, static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::string text_;
+  explicit Child(std::vector<std::string> args) : ChildProcess(std::move(args), ChildOutput::capture) {}
 };
 
 // A TLS handshake with the server from a client context `context`: the server certificate's common name,
@@ -260,6 +221,30 @@ TEST(Https, AnswersCarryHstsWhenConfigured) {
   EXPECT_NE(head.find("Strict-Transport-Security: max-age=600"), std::string::npos) << head;
 }
 
+TEST(Https, TheStreamHeadAndAStreamRefusalCarryHstsWhenConfigured) {
+  ServerFiles files("a");
+  auto options = tls_options(files, {.hsts_max_age = std::chrono::seconds(600)});
+  options.realtime.max_streams_per_address = 1;  // a second stream is refused (429)
+  ClientTestServer server(options);
+  Child stream({"curl", "-sSN", "-D", "-", "--max-time", "20", "--cacert", ca_file(),
+                https_url(server.port(), "/api/v1/sse/events")});
+  ASSERT_TRUE(stream.read_until("event: connected")) << stream.text();
+  auto head = stream.text().substr(0, stream.text().find("\r\n\r\n") + 2);
+  EXPECT_NE(head.find("HTTP/1.1 200"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;
+  EXPECT_NE(head.find("Strict-Transport-Security: max-age=600\r\n"), std::string::npos) << head;
+  // A stream refused outright (over the per-address limit) too.
+  auto refused = curl("-D - -o /dev/null " + https_url(server.port(), "/api/v1/sse/events"));
+  EXPECT_NE(refused.find("HTTP/1.1 429"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Strict-Transport-Security: max-age=600\r\n"), std::string::npos) << refused;
+  // Without the setting, no HSTS anywhere.
+  ClientTestServer plain(tls_options(files));
+  Child unset({"curl", "-sSN", "-D", "-", "--max-time", "20", "--cacert", ca_file(),
+               https_url(plain.port(), "/api/v1/sse/events")});
+  ASSERT_TRUE(unset.read_until("event: connected")) << unset.text();
+  EXPECT_EQ(unset.text().find("Strict-Transport-Security"), std::string::npos) << unset.text();
+}
+
 // --- protocol and hostile clients -------------------------------------------------------------------
 
 TEST(Https, Tls11IsRefusedByTheServer) {
@@ -352,6 +337,86 @@ TEST(Https, AStalledTlsStreamIsCutAtItsBoundWhileAnotherReceivesEverything) {
     std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server.app().realtime().stats().slow_client_disconnects, 1u);
   EXPECT_EQ(server.app().realtime().stats().connections, 1u);  // only the reading client's stream
+}
+
+// --- session resumption ----------------------------------------------------------------------------
+
+// One connection: handshake (offering `session` when given), a GET whose answer is read (TLS 1.3 tickets
+// arrive after the handshake, read with the answer), close. Whether the session was resumed, and the
+// session to offer next time.
+struct Visit {
+  bool ok = false;
+  bool resumed = false;
+  std::shared_ptr<SSL_SESSION> session;
+};
+Visit visit(std::uint16_t port, ssl::context& context, SSL_SESSION* session = nullptr) {
+  asio::io_context io;
+  ssl::stream<tcp::socket> stream(io, context);
+  Visit out;
+  boost::system::error_code ec;
+  stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (ec) return out;
+  if (session) SSL_set_session(stream.native_handle(), session);
+  stream.handshake(ssl::stream_base::client, ec);
+  if (ec) return out;
+  std::string request = "GET /api/v1/posts/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  asio::write(stream, asio::buffer(request), ec);
+  std::string answer;
+  char buffer[4096];
+  while (!ec) answer.append(buffer, stream.read_some(asio::buffer(buffer), ec));
+  out.ok = answer.rfind("HTTP/1.1 200", 0) == 0;
+  out.resumed = SSL_session_reused(stream.native_handle()) == 1;
+  out.session.reset(SSL_get1_session(stream.native_handle()), SSL_SESSION_free);
+  // The server closed (Connection: close) without close_notify. Freeing a connection that was not shut
+  // down makes OpenSSL mark its session not resumable: say it was, as a browser's TLS stack does.
+  SSL_set_shutdown(stream.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  return out;
+}
+
+ssl::context verifying_client(int max_version = 0) {
+  ssl::context context(ssl::context::tls_client);
+  context.load_verify_file(ca_file());
+  context.set_verify_mode(ssl::verify_peer);
+  if (max_version) SSL_CTX_set_max_proto_version(context.native_handle(), max_version);
+  return context;
+}
+
+TEST(Https, AReconnectingClientResumesItsSessionOverTls13AndTls12) {
+  ServerFiles files("a");
+  ClientTestServer server(tls_options(files));
+  for (int version : {0, TLS1_2_VERSION}) {
+    auto context = verifying_client(version);
+    auto first = visit(server.port(), context);
+    ASSERT_TRUE(first.ok);
+    EXPECT_FALSE(first.resumed);
+    ASSERT_TRUE(first.session);
+    auto again = visit(server.port(), context, first.session.get());
+    ASSERT_TRUE(again.ok) << version;
+    EXPECT_TRUE(again.resumed) << "version " << version << ": a full handshake again";
+  }
+}
+
+TEST(Https, SessionsStillResumeAfterACertificateReload) {
+  ServerFiles files("a");
+  ClientTestServer server(tls_options(files));
+  auto context = verifying_client();
+  auto first = visit(server.port(), context);
+  ASSERT_TRUE(first.ok);
+  ASSERT_TRUE(server.app().reload_tls());  // the same certificate, as a SIGHUP after a renewal would
+  auto again = visit(server.port(), context, first.session.get());
+  ASSERT_TRUE(again.ok);
+  EXPECT_TRUE(again.resumed) << "the reload dropped the ticket keys";
+}
+
+TEST(Https, ResumptionIsOffWithAZeroSessionLifetime) {
+  ServerFiles files("a");
+  ClientTestServer server(tls_options(files, {.session_lifetime = std::chrono::seconds(0)}));
+  auto context = verifying_client();
+  auto first = visit(server.port(), context);
+  ASSERT_TRUE(first.ok);
+  auto again = visit(server.port(), context, first.session.get());
+  ASSERT_TRUE(again.ok);
+  EXPECT_FALSE(again.resumed);
 }
 
 // --- reload --------------------------------------------------------------------------------------------

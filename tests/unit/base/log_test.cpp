@@ -224,6 +224,53 @@ TEST(Logger, TheDefaultSinkWritesTimeLevelAndMessageToItsDescriptor) {
   EXPECT_TRUE(std::regex_match(text, expected)) << text;
 }
 
+TEST(Logger, ControlCharactersInAMessageAreEscapedSoItStaysOneLine) {
+  int pipe_ends[2];
+  ASSERT_EQ(::pipe(pipe_ends), 0);
+  {
+    Logger logger(LogOptions{.level = LogLevel::info, .flush_interval = 1h, .fd = pipe_ends[1]});
+    // What a path, a query or a header decoded from a hostile request could hold: a forged line after
+    // CR LF, a terminal escape, a tab, a backslash that would make the escapes ambiguous.
+    logger.info("GET /a\r\n2026-12-03T00:00:00.000Z INFO  forged\x1b[31m red\t\\x41");
+  }
+  ::close(pipe_ends[1]);
+  std::string text;
+  char chunk[4096];
+  for (ssize_t n; (n = ::read(pipe_ends[0], chunk, sizeof chunk)) > 0;)
+    text.append(chunk, static_cast<std::size_t>(n));
+  ::close(pipe_ends[0]);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+  auto message = text.substr(text.find("INFO  ") + 6);
+  EXPECT_EQ(message, "GET /a\\r\\n2026-12-03T00:00:00.000Z INFO  forged\\x1b[31m red\\t\\\\x41\n");
+}
+
+TEST(Logger, EscapingKeepsUtf8AndEscapesWhatIsNotTextByteByByte) {
+  auto escaped = [](std::string_view text) {
+    std::string out;
+    append_log_escaped(out, text);
+    return out;
+  };
+  EXPECT_EQ(escaped("plain text, as most lines are"), "plain text, as most lines are");
+  EXPECT_EQ(escaped("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\xa5"),
+            "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x94\xa5");
+  EXPECT_EQ(escaped(std::string_view("nul\0del\x7f", 8)), "nul\\x00del\\x7f");
+  EXPECT_EQ(escaped("8-bit CSI \xc2\x9b"
+                    "31m"),
+            "8-bit CSI \\xc2\\x9b31m");                                 // a C1 control
+  EXPECT_EQ(escaped("line\xe2\x80\xa8sep"), "line\\xe2\\x80\\xa8sep");  // U+2028
+  EXPECT_EQ(escaped("bad \xff\xc3 utf8"), "bad \\xff\\xc3 utf8");       // not UTF-8
+  EXPECT_EQ(escaped("overlong \xc0\xaf"), "overlong \\xc0\\xaf");
+  EXPECT_EQ(escaped("cut \xe2\x9c"), "cut \\xe2\\x9c");
+}
+
+TEST(Logger, ASinkReceivesTheEscapedMessage) {
+  Lines lines;
+  Logger logger(quiet(lines.sink()));
+  logger.warn("a\nb");
+  logger.flush();
+  EXPECT_EQ(lines.messages(), std::vector<std::string>{"a\\nb"});
+}
+
 TEST(Logger, FlushWithNothingLoggedReturns) {
   Logger logger(LogLevel::info);
   logger.flush();

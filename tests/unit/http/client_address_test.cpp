@@ -90,6 +90,55 @@ TEST(ClientAddress, IPv6PeersAndV4MappedAddresses) {
   EXPECT_EQ(client_address(TrustedProxies{}, from("::ffff:198.51.100.4:5000")), "198.51.100.4");
 }
 
+TEST(ForwardedScheme, WithoutATrustedProxyTheConnectionsOwnSchemeHolds) {
+  auto spoofed = from("198.51.100.4:5000", {{"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, spoofed, false), "http");
+  EXPECT_EQ(
+      forwarded_scheme(TrustedProxies{}, from("127.0.0.1:5000", {{"X-Forwarded-Proto", "https"}}), false),
+      "http");
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, from("198.51.100.4:5000", {{"X-Forwarded-Proto", "http"}}), true),
+            "https");
+}
+
+TEST(ForwardedScheme, ATrustedProxyTellsTheClientsScheme) {
+  auto request = from("127.0.0.1:5000", {{"X-Forwarded-For", "203.0.113.7"}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, request, false), "https");
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, from("127.0.0.1:5000", {{"x-forwarded-proto", "HTTPS"}}), false),
+            "https");
+  // The proxy's own connection was TLS, its client's was not.
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, from("127.0.0.1:5000", {{"X-Forwarded-Proto", "http"}}), true),
+            "http");
+  // Nothing forwarded: the connection's own.
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, from("127.0.0.1:5000"), true), "https");
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, from("127.0.0.1:5000"), false), "http");
+}
+
+TEST(ForwardedScheme, AValueThatIsNotAKnownSchemeIsIgnored) {
+  for (const char* value : {"ftp", "https;evil", "", "  "})
+    EXPECT_EQ(forwarded_scheme(kLocalProxy, from("127.0.0.1:5000", {{"X-Forwarded-Proto", value}}), false),
+              "http")
+        << value;
+}
+
+TEST(ForwardedScheme, EntriesAreReadInStepWithTheTrustedHops) {
+  TrustedProxies chain({"127.0.0.1", "10.0.0.0/8"});
+  // client -https-> edge proxy 10.0.0.5 -http-> nginx 127.0.0.1 -> app; each proxy appended its entry.
+  auto appended = from("127.0.0.1:5000",
+                       {{"X-Forwarded-For", "203.0.113.7, 10.0.0.5"}, {"X-Forwarded-Proto", "https, http"}});
+  EXPECT_EQ(forwarded_scheme(chain, appended, false), "https");
+  // Only nginx is trusted: the entry it wrote (about the edge proxy's connection to it) is the one.
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, appended, false), "http");
+  // A proxy that overwrites the header: the one entry there is.
+  auto overwritten =
+      from("127.0.0.1:5000", {{"X-Forwarded-For", "203.0.113.7, 10.0.0.5"}, {"X-Forwarded-Proto", "https"}});
+  EXPECT_EQ(forwarded_scheme(chain, overwritten, false), "https");
+  // What the client put to the left of the trusted entries is never reached.
+  auto spoofed = from(
+      "127.0.0.1:5000",
+      {{"X-Forwarded-For", "203.0.113.7"}, {"X-Forwarded-Proto", "https"}, {"X-Forwarded-Proto", "http"}});
+  EXPECT_EQ(forwarded_scheme(kLocalProxy, spoofed, false), "http");
+}
+
 TEST(TrustedProxies, CidrBlocksMatchTheirWholeRange) {
   TrustedProxies proxies({"10.0.0.0/8", "192.168.1.7", " 172.16.5.9/12 "});
   auto has = [&](const char* text) { return proxies.contains(boost::asio::ip::make_address(text)); };

@@ -17,6 +17,16 @@ TEST(StreamFrames, TheHeadIsAnEventStreamDelimitedByTheClose) {
   EXPECT_TRUE(head.ends_with("\r\n\r\n"));
 }
 
+TEST(StreamFrames, OverTlsWithHstsTheHeadAndARefusalCarryIt) {
+  auto head = text(stream_head(std::chrono::seconds(600)));
+  EXPECT_TRUE(head.starts_with(text(stream_head()).substr(0, text(stream_head()).size() - 2)));
+  EXPECT_TRUE(head.ends_with("Strict-Transport-Security: max-age=600\r\n\r\n")) << head;
+  EXPECT_EQ(text(stream_head(std::chrono::seconds(0))), text(stream_head()));
+  auto refusal = serialize_closing(Response(429, "{}", "application/json"), std::chrono::seconds(600));
+  EXPECT_NE(refusal.find("Strict-Transport-Security: max-age=600\r\n"), std::string::npos);
+  EXPECT_EQ(serialize_closing(Response(429, "{}", "application/json")).find("Strict"), std::string::npos);
+}
+
 TEST(StreamFrames, ARefusalClosesTheConnectionAndCarriesTheBody) {
   auto bytes = serialize_closing(Response(429, "{}", "application/json").header("Retry-After", "5"));
   EXPECT_TRUE(bytes.starts_with("HTTP/1.1 429 Refused\r\nConnection: close\r\n"));
