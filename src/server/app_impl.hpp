@@ -122,7 +122,8 @@ struct App::Impl {
 
   // Realtime: the store (events through Redis with a RedisStore), the hub, the app's handle to it.
   std::shared_ptr<store::Store> store;
-  std::unique_ptr<server::QueryCache> query_cache;  // answers of `.cache(...)` queries; before hub (it feeds it)
+  std::unique_ptr<server::QueryCache>
+      query_cache;  // answers of `.cache(...)` queries; before hub (it feeds it)
   std::unique_ptr<server::Hub> hub;
   std::unique_ptr<Realtime> realtime;
 

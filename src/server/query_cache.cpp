@@ -165,8 +165,9 @@ bool QueryCache::scopes_reached(const CacheKey& key, const std::vector<std::stri
 bool QueryCache::reached(const CacheKey& key, const std::vector<std::string>& keys,
                          const std::vector<std::string>& scopes) const {
   if (!scopes_reached(key, scopes)) return false;
-  return std::any_of(keys.begin(), keys.end(),
-                     [&](const std::string& revalidation) { return revalidation_reaches(revalidation, key); });
+  return std::any_of(keys.begin(), keys.end(), [&](const std::string& revalidation) {
+    return revalidation_reaches(revalidation, key);
+  });
 }
 
 void QueryCache::drop_locked(const std::vector<std::string>& keys, const std::vector<std::string>& scopes) {
@@ -222,8 +223,8 @@ void QueryCache::keep_locked(const CacheKey& key, std::string id, AnswerPtr answ
   if (auto old = bucket.entries.find(id); old != bucket.entries.end()) erase_locked(old->second);
   while (!order_.empty() && (order_.size() >= options_.max_entries || bytes_ + bytes > options_.max_bytes))
     erase_locked(order_.begin());
-  order_.push_back({.key = key, .id = id, .answer = std::move(answer), .expires = clock_() + ttl,
-                    .bytes = bytes});
+  order_.push_back(
+      {.key = key, .id = id, .answer = std::move(answer), .expires = clock_() + ttl, .bytes = bytes});
   bytes_ += bytes;
   buckets_[key.action].entries.emplace(std::move(id), std::prev(order_.end()));
 }
@@ -271,13 +272,14 @@ QueryCache::AnswerPtr QueryCache::load_shared(const CacheKey& key, const std::st
     return out;
   };
   auto epoch_number = number(epoch), made_at = number(position);
-  if (!epoch_number || !made_at || !status ||
-      !status->is_int64() || !type || !type->is_string() || !headers || !headers->is_array() || !body ||
-      !body->is_string()) {
+  if (!epoch_number || !made_at || !status || !status->is_int64() || !type || !type->is_string() ||
+      !headers || !headers->is_array() || !body || !body->is_string()) {
     errors_.fetch_add(1, std::memory_order_relaxed);  // not ours, or from another version
     return nullptr;
   }
-  Answer answer{static_cast<unsigned>(status->as_int64()), std::string(type->as_string()), {},
+  Answer answer{static_cast<unsigned>(status->as_int64()),
+                std::string(type->as_string()),
+                {},
                 std::string(body->as_string())};
   for (const auto& header : headers->as_array()) {
     const auto* pair = header.if_array();
@@ -311,7 +313,8 @@ void QueryCache::store_shared(const std::string& id, const Answer& answer, std::
                      {"p", std::to_string(position)},
                      {"s", static_cast<std::int64_t>(answer.status)},
                      {"t", answer.content_type},
-                     {"h", std::move(headers)}, {"b", answer.body}};
+                     {"h", std::move(headers)},
+                     {"b", answer.body}};
   if (auto done = shared_->set(shared_key(id), value, ttl); !done)
     errors_.fetch_add(1, std::memory_order_relaxed);
 }

@@ -3,8 +3,8 @@
 // key, dropped by the revalidations that reach them before those leave this process. Socket-free: the
 // hub calls observe() for every event before fanning it out; App::Impl::handle calls serve().
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>

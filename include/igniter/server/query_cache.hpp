@@ -25,11 +25,11 @@ struct CacheOptions {
 
 /// Bounds of the app's query cache (AppOptions::query_cache); every field has a safe default.
 struct QueryCacheOptions {
-  std::size_t max_entries = 10'000;        ///< Answers kept in process memory; the oldest goes first.
-  std::size_t max_bytes = 64u << 20;       ///< Bytes of answers kept in process memory (bodies + keys).
-  std::size_t max_entry_bytes = 1u << 20;  ///< A larger answer is served but not kept.
-  std::size_t max_key_bytes = 2048;        ///< A request whose key (query, params, scopes) is longer is
-                                           ///< served uncached: clients cannot grow keys without bound.
+  std::size_t max_entries = 10'000;           ///< Answers kept in process memory; the oldest goes first.
+  std::size_t max_bytes = 64u << 20;          ///< Bytes of answers kept in process memory (bodies + keys).
+  std::size_t max_entry_bytes = 1u << 20;     ///< A larger answer is served but not kept.
+  std::size_t max_key_bytes = 2048;           ///< A request whose key (query, params, scopes) is longer is
+                                              ///< served uncached: clients cannot grow keys without bound.
   std::size_t max_revalidations_kept = 4096;  ///< Redis store: revalidations remembered to check entries
                                               ///< made by other processes; older entries count as stale.
 };

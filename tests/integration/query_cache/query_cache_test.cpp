@@ -33,38 +33,39 @@ struct CacheServer {
 
   explicit CacheServer(std::chrono::milliseconds list_work = 0ms)
       : app(AppOptions{.io_threads = 2, .worker_threads = 4, .log_level = LogLevel::off}) {
-    app.controller(
-        controller("posts", "/posts")
-            .query("list", "/",
-                   [this, list_work](Ctx&) {
-                     ++posts.list_runs;
-                     std::vector<std::string> rows;
-                     {
-                       std::lock_guard lock(posts.mutex);
-                       rows = posts.titles;
-                     }
-                     // A query that takes a while (SQLite): mutations land while it runs.
-                     if (list_work.count()) std::this_thread::sleep_for(list_work);
-                     return rows;
-                   })
-            .cache({.ttl = 60s, .vary = Vary::public_})
-            .query("mine", "/mine",
-                   [this](Ctx& c) {
-                     ++posts.mine_runs;
-                     return json::object{{"user", c.request.cookie("session")}};
-                   })
-            .cache({.ttl = 60s})
-            .mutation("create", POST, "/",
-                      [this](Ctx& c, const json::value& body) {
-                        std::lock_guard lock(posts.mutex);
-                        posts.titles.emplace_back(body.as_object().at("title").as_string());
-                        return c.response.created(body).revalidate({"posts.list"});
-                      })
-            .mutation("touch", POST, "/touch", [](Ctx& c) {
-              auto user = std::string(c.request.cookie("session"));
-              return c.response.success(json::object{{"ok", true}})
-                  .revalidate({"posts.mine"}, [user](Ctx&) -> std::vector<std::string> { return {"user:" + user}; });
-            }));
+    app.controller(controller("posts", "/posts")
+                       .query("list", "/",
+                              [this, list_work](Ctx&) {
+                                ++posts.list_runs;
+                                std::vector<std::string> rows;
+                                {
+                                  std::lock_guard lock(posts.mutex);
+                                  rows = posts.titles;
+                                }
+                                // A query that takes a while (SQLite): mutations land while it runs.
+                                if (list_work.count()) std::this_thread::sleep_for(list_work);
+                                return rows;
+                              })
+                       .cache({.ttl = 60s, .vary = Vary::public_})
+                       .query("mine", "/mine",
+                              [this](Ctx& c) {
+                                ++posts.mine_runs;
+                                return json::object{{"user", c.request.cookie("session")}};
+                              })
+                       .cache({.ttl = 60s})
+                       .mutation("create", POST, "/",
+                                 [this](Ctx& c, const json::value& body) {
+                                   std::lock_guard lock(posts.mutex);
+                                   posts.titles.emplace_back(body.as_object().at("title").as_string());
+                                   return c.response.created(body).revalidate({"posts.list"});
+                                 })
+                       .mutation("touch", POST, "/touch", [](Ctx& c) {
+                         auto user = std::string(c.request.cookie("session"));
+                         return c.response.success(json::object{{"ok", true}})
+                             .revalidate({"posts.mine"}, [user](Ctx&) -> std::vector<std::string> {
+                               return {"user:" + user};
+                             });
+                       }));
     app.realtime().scopes([](Ctx& c) -> std::vector<std::string> {
       auto user = c.request.cookie("session");
       if (user.empty()) return {};
@@ -112,12 +113,13 @@ TEST(QueryCache, RequestersWithOtherScopesGetTheirOwnAnswers) {
   EXPECT_EQ(fetch(server.port, "GET", "/api/v1/posts/mine", {}, {{"Cookie", "session=bob"}}).body, bob.body);
   EXPECT_EQ(server.posts.mine_runs, 2);
   // Alice's scoped revalidation drops her copy, not Bob's.
-  ASSERT_EQ(fetch(server.port, "POST", "/api/v1/posts/touch", {}, {{"Cookie", "session=alice"}}).status, 200u);
+  ASSERT_EQ(fetch(server.port, "POST", "/api/v1/posts/touch", {}, {{"Cookie", "session=alice"}}).status,
+            200u);
   fetch(server.port, "GET", "/api/v1/posts/mine", {}, {{"Cookie", "session=bob"}});
   EXPECT_EQ(server.posts.mine_runs, 2);
-  EXPECT_NE(fetch(server.port, "GET", "/api/v1/posts/mine", {}, {{"Cookie", "session=alice"}})
-                .body.find("alice"),
-            std::string::npos);
+  EXPECT_NE(
+      fetch(server.port, "GET", "/api/v1/posts/mine", {}, {{"Cookie", "session=alice"}}).body.find("alice"),
+      std::string::npos);
   EXPECT_EQ(server.posts.mine_runs, 3);
 }
 
@@ -156,7 +158,8 @@ TEST(QueryCache, NoClientGetsAListOlderThanTheRevalidationItSaw) {
     });
   while (ready < kClients) std::this_thread::yield();
   for (int i = 0; i < kMutations; ++i) {
-    auto created = fetch(server.port, "POST", "/api/v1/posts", R"({"title":"p)" + std::to_string(i) + R"("})");
+    auto created =
+        fetch(server.port, "POST", "/api/v1/posts", R"({"title":"p)" + std::to_string(i) + R"("})");
     ASSERT_EQ(created.status, 201u);
     std::this_thread::sleep_for(5ms);  // let readers start runs that the next mutation overtakes
   }

@@ -50,7 +50,8 @@ struct Handler {
   }
 };
 
-std::string serve(QueryCache& cache, const CacheKey& key, Handler& handler, std::chrono::milliseconds ttl = 30s) {
+std::string serve(QueryCache& cache, const CacheKey& key, Handler& handler,
+                  std::chrono::milliseconds ttl = 30s) {
   return cache.serve(key, ttl, [&] { return handler(); }).body();
 }
 
@@ -136,8 +137,8 @@ TEST_F(QueryCacheTest, InstanceKeyDropsOnlyThatInstanceWhateverTheTypesOfItsValu
   serve(cache, one, handler);
   serve(cache, two, handler);
   // The server writes the page as a number, the URL carried it as a string: the same instance.
-  cache.observe(revalidation(1, {realtime::query_key("posts.list", json::object(), json::object(),
-                                                     json::object{{"page", 2}})}));
+  cache.observe(revalidation(
+      1, {realtime::query_key("posts.list", json::object(), json::object(), json::object{{"page", 2}})}));
   serve(cache, one, handler);
   EXPECT_EQ(handler.runs, 2);
   serve(cache, two, handler);
@@ -149,7 +150,8 @@ TEST_F(QueryCacheTest, PathParametersMatchTheInstanceKeyClientsUse) {
   auto post2 = key_of("posts.getById", {}, {}, Vary::public_, {{"id", "2"}});
   serve(cache, post1, handler);
   serve(cache, post2, handler);
-  cache.observe(revalidation(1, {realtime::query_key("posts.getById", json::object(), json::object{{"id", 1}})}));
+  cache.observe(
+      revalidation(1, {realtime::query_key("posts.getById", json::object(), json::object{{"id", 1}})}));
   serve(cache, post2, handler);
   EXPECT_EQ(handler.runs, 2);
   serve(cache, post1, handler);
@@ -415,7 +417,9 @@ struct DownStore final : store::Store {
   Result<bool> remove(std::string_view) override { return store::errc::unavailable; }
   Result<bool> has(std::string_view) override { return store::errc::unavailable; }
   Result<std::int64_t> increment(std::string_view, std::int64_t) override { return store::errc::unavailable; }
-  Result<bool> expire(std::string_view, std::chrono::milliseconds) override { return store::errc::unavailable; }
+  Result<bool> expire(std::string_view, std::chrono::milliseconds) override {
+    return store::errc::unavailable;
+  }
   Result<void> publish(std::string_view, const json::value&) override { return store::errc::unavailable; }
   Result<store::Subscription> subscribe(std::string_view, store::MessageHandler) override {
     return store::errc::unavailable;
