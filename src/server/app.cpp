@@ -230,12 +230,13 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
           std::to_string(tls.handshake_failures.load(std::memory_order_relaxed)) + "\n";
     auto cache = query_cache->stats();
     text +=
-        "# HELP igniter_query_cache_hits_total Cached queries answered without running their handler.\n"
+        "# HELP igniter_query_cache_hits_total Cached query requests answered from a kept copy or a joined "
+        "run.\n"
         "# TYPE igniter_query_cache_hits_total counter\n"
         "igniter_query_cache_hits_total " +
         std::to_string(cache.hits) +
         "\n"
-        "# HELP igniter_query_cache_misses_total Cached queries whose handler ran.\n"
+        "# HELP igniter_query_cache_misses_total Cached query requests whose handler ran.\n"
         "# TYPE igniter_query_cache_misses_total counter\n"
         "igniter_query_cache_misses_total " +
         std::to_string(cache.misses) +
