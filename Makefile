@@ -80,6 +80,13 @@ bench-scale:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target igniter_bench scale_sub
 	python3 bench/scale/run.py --bin-dir build/release/bench --out-dir bench/results/scale --steps $(SCALE_STEPS)
+# The query cache (bench/cache/run.py, docs/query-cache.md): revalidation round trip at 1 000 and 9 000
+# clients on the demo's SQLite list, cache off and on, and the list's requests/s beside Igniter.js.
+.PHONY: bench-cache
+bench-cache:
+	@cmake --preset release >/dev/null && cmake --build --preset release --target bench_loadgen bench_cache_server
+	@(cd bench/peers/igniter-js && npm ci --no-audit --no-fund >/dev/null)
+	@bench/cache/run.py
 
 # The soak (soak/, docs/soak.md): the release demo under a mixed hostile load, on the memory store and
 # then on the Redis store (a redis-server of its own), SOAK_MINUTES of load each (fractions allowed),

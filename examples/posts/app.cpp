@@ -243,6 +243,7 @@ PostsServer::PostsServer(PostsOptions options)
                    for (const auto& row : rows) list.posts.push_back(to_post(row));
                    return list;
                  })
+          .cache({.ttl = std::chrono::seconds(30), .vary = igniter::Vary::public_})  // docs/query-cache.md
           .query("getById", "/:id",
                  [&db](Ctx&, Param<"id", std::int64_t> id) { return to_post(post_of(db, id)); })
           .mutation("create", igniter::POST, "/", {auth},
@@ -270,7 +271,8 @@ PostsServer::PostsServer(PostsOptions options)
                       // Only this user's tabs refetch their profile (the seed's scoped example).
                       return no_store(c.response.success(json::fields<"user">(to_user(*row))))
                           .revalidate({"users.getProfile"},
-                                      [](Ctx& c) { return std::vector{user_scope(c.get<User>().id)}; });
+                                      [](Ctx& c) { return std::vector{user_scope(c.get<User>().id)}; })
+                          .revalidate({"posts.list"});  // the list shows authors' names
                     }));
 
   app_.controller(

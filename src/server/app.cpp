@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "igniter/store/memory_store.hpp"
+#include "igniter/store/redis_store.hpp"
 #include "server/app_impl.hpp"
 #include "server/drain.hpp"
 #include "server/http_session.hpp"
@@ -52,7 +53,12 @@ App::Impl::Impl(AppOptions opts)
   prefix << std::hex << (random() & 0xffffff);
   request_id_prefix = prefix.str();
   store = options.store ? options.store : std::make_shared<store::MemoryStore>();
+  // Answers go where the events go: Redis when the cluster shares its events there, else this process.
+  auto shared = std::dynamic_pointer_cast<store::RedisStore>(store) ? store : nullptr;
+  query_cache = std::make_unique<server::QueryCache>(options.query_cache, std::move(shared),
+                                                     options.realtime.trust_client_scopes);
   hub = std::make_unique<server::Hub>(*this, options.realtime);
+  query_cache->start_at(hub->history().latest_id());
   realtime = std::make_unique<Realtime>(*hub);
 
   // The framework's own endpoints: the SSE stream and its live subscription changes.
@@ -153,6 +159,7 @@ Response App::Impl::handle(const Action& action, Request& request, const std::st
         if (auto early = procedure.run(ctx)) return std::move(*early);
     for (const auto& procedure : action.options.use)
       if (auto early = procedure.run(ctx)) return std::move(*early);
+    if (action.options.cache) return cached(action, ctx);
     Response response = action.invoke(ctx);
     // After the handler's work is done, and only when it succeeded.
     if (response.succeeded() && !response.revalidations().empty()) publish_revalidations(ctx, response);
@@ -166,6 +173,41 @@ Response App::Impl::handle(const Action& action, Request& request, const std::st
   }
   return ResponseBuilder{}.error(500, "ERR_INTERNAL_SERVER_ERROR", "Internal Server Error",
                                  json::object{{"requestId", request_id}});
+}
+
+void App::Impl::check_cached_queries() const {
+  for (const auto& action : routes.actions) {
+    if (!action.options.cache) continue;
+    if (action.options.run_on_io_thread || options.worker_threads == 0)
+      throw std::invalid_argument(action.key +
+                                  ": a cached query may wait for another run of itself (and for Redis): it "
+                                  "must run on the worker pool (no run_on_io_thread, worker_threads > 0)");
+    if (action.options.cache->vary == Vary::scopes && !hub->scope_resolver)
+      throw std::invalid_argument(action.key +
+                                  ": its cached answers vary by the requester's scopes, but the app has no "
+                                  "scope resolver (app.realtime().scopes(...)); declare "
+                                  ".vary = igniter::Vary::public_ if the answer is the same for everyone");
+  }
+}
+
+Response App::Impl::cached(const Action& action, Ctx& ctx) {
+  const auto& options = *action.options.cache;
+  std::vector<std::string> scopes;
+  if (options.vary == Vary::scopes) {
+    try {
+      scopes = hub->scope_resolver(ctx);
+    } catch (const HttpError&) {
+      throw;
+    } catch (const std::exception& error) {
+      // The requester's scopes are unknown: no copy may be shared with it.
+      logger.warn("request " + std::string(ctx.request_id()) + " " + action.key +
+                  ": scope resolver failed, answered uncached: " + error.what());
+      return action.invoke(ctx);
+    }
+  }
+  auto key = server::CacheKey::make(action.key, ctx.request.params_object(), ctx.request.query_object(),
+                                    options.vary, std::move(scopes));
+  return query_cache->serve(key, options.ttl, [&] { return action.invoke(ctx); });
 }
 
 namespace {
@@ -211,6 +253,23 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
           "# TYPE igniter_tls_handshake_failures_total counter\n"
           "igniter_tls_handshake_failures_total " +
           std::to_string(tls.handshake_failures.load(std::memory_order_relaxed)) + "\n";
+    auto cache = query_cache->stats();
+    text +=
+        "# HELP igniter_query_cache_hits_total Cached query requests answered from a kept copy or a joined "
+        "run.\n"
+        "# TYPE igniter_query_cache_hits_total counter\n"
+        "igniter_query_cache_hits_total " +
+        std::to_string(cache.hits) +
+        "\n"
+        "# HELP igniter_query_cache_misses_total Cached query requests whose handler ran.\n"
+        "# TYPE igniter_query_cache_misses_total counter\n"
+        "igniter_query_cache_misses_total " +
+        std::to_string(cache.misses) +
+        "\n"
+        "# HELP igniter_query_cache_errors_total Query cache failures (the handler answered instead).\n"
+        "# TYPE igniter_query_cache_errors_total counter\n"
+        "igniter_query_cache_errors_total " +
+        std::to_string(cache.errors) + "\n";
     return Response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {
@@ -476,6 +535,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     // Once, not per request (the actions cannot change after start); misconfiguration throws here.
     openapi.prepare(routes.actions, options, routes.procedures.size());
     server::drain_settings(options);  // a drain that cannot work fails now, not at the stop
+    check_cached_queries();
     lifecycle.running = true;
     lifecycle.stopped = false;
   }
@@ -716,6 +776,9 @@ store::Store& App::store() {
 }
 Realtime& App::realtime() {
   return *impl_->realtime;
+}
+QueryCacheStats App::query_cache_stats() const {
+  return impl_->query_cache->stats();
 }
 Logger& App::logger() {
   return impl_->logger;

@@ -24,6 +24,7 @@
 #include "server/drain.hpp"
 #include "server/hub.hpp"
 #include "server/openapi.hpp"
+#include "server/query_cache.hpp"
 #include "server/static_files.hpp"
 #include "server/tls.hpp"
 
@@ -124,6 +125,8 @@ struct App::Impl {
 
   // Realtime: the store (events through Redis with a RedisStore), the hub, the app's handle to it.
   std::shared_ptr<store::Store> store;
+  std::unique_ptr<server::QueryCache>
+      query_cache;  // answers of `.cache(...)` queries; before hub (it feeds it)
   std::unique_ptr<server::Hub> hub;
   std::unique_ptr<Realtime> realtime;
 
@@ -141,6 +144,10 @@ struct App::Impl {
 
   /// Answers one routed request: procedures, input validation, handler, revalidations, error mapping.
   Response handle(const Action& action, Request& request, const std::string& request_id);
+  /// Answers a `.cache(...)` query after its procedures ran: a kept copy, or its handler's answer.
+  Response cached(const Action& action, Ctx& ctx);
+  /// Throws std::invalid_argument for a cached query that cannot be served safely (at start).
+  void check_cached_queries() const;
   /// Answers a request no action matched: static files, schema, 404 or 405.
   Response handle_unrouted(const Request& request, const http::RouteMatch& match);
   std::string make_request_id();

@@ -87,6 +87,8 @@ Result<realtime::EventId> Hub::publish(realtime::Event event) {
     return realtime::Error::overloaded;
   }
   auto stored = history_.record(std::move(event), body);
+  // Cached answers a revalidation reaches go before any client can hear of it (docs/query-cache.md).
+  if (app_.query_cache) app_.query_cache->observe(stored->event);
   fan_out_locked(stored);
   return stored->event.id;
 }
@@ -118,6 +120,7 @@ void Hub::broadcast_resync() {
   // Events were lost on the way to this process: every client here refetches, and resumes from before
   // now are gaps.
   history_.declare_gap();
+  if (app_.query_cache) app_.query_cache->flush();  // revalidations may be among the lost events
   auto frame = refetch_frame(history_.latest_id(), SystemClock::now());
   std::lock_guard lock(publish_mutex_);
   resyncs.fetch_add(1, std::memory_order_relaxed);
@@ -166,7 +169,9 @@ void Hub::start() {
                            auto stored = std::make_shared<realtime::StoredEvent>(
                                realtime::StoredEvent{std::move(event), realtime::frame_with_id(id, body)});
                            std::lock_guard lock(publish_mutex_);
-                           if (history_.append(stored)) fan_out_locked(stored);
+                           if (!history_.append(stored)) return;
+                           if (app_.query_cache) app_.query_cache->observe(stored->event);
+                           fan_out_locked(stored);
                          },
                      .gap = [this] { broadcast_resync(); }});
   }

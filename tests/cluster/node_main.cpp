@@ -1,6 +1,6 @@
-// One igniter-cpp process of a test cluster: a posts mutation that revalidates, a publish endpoint,
-// scopes from the X-User header. Usage: cluster_node <redis url> [<drain window ms> [<drain rate>]];
-// prints "PORT <n>" once listening.
+// One igniter-cpp process of a test cluster: a posts mutation that revalidates, a cached list, a publish
+// endpoint, scopes from the X-User header. Usage: cluster_node <redis url> [<drain window ms> [<drain
+// rate>]]; prints "PORT <n>" once listening.
 #include <igniter/igniter.hpp>
 #include <igniter/store/store.hpp>
 
@@ -32,9 +32,19 @@ int main(int argc, char** argv) {
   igniter::App app(std::move(options));
   app.controller(
       igniter::controller("posts", "/posts")
-          .mutation("create", igniter::POST, "/", [](igniter::Ctx& c, const igniter::json::value& body) {
-            return c.response.created(body).revalidate({"posts.list"});
-          }));
+          .mutation("create", igniter::POST, "/",
+                    [](igniter::Ctx& c, const igniter::json::value& body) {
+                      return c.response.created(body).revalidate({"posts.list"});
+                    })
+          // The cluster's "table" is a counter in Redis (query_cache_test.cpp bumps it, then revalidates);
+          // reading it takes a while, so that revalidations land while runs are in flight.
+          .query("list", "/",
+                 [](igniter::Ctx& c) {
+                   auto rows = c.store().get("qcache-test:rows");
+                   std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                   return rows && *rows ? igniter::json::value(**rows) : igniter::json::value(0);
+                 })
+          .cache({.ttl = std::chrono::seconds(60), .vary = igniter::Vary::public_}));
   app.controller(igniter::controller("notify", "/notify")
                      .mutation("send", igniter::POST, "/",
                                [](igniter::Ctx& c, const Notify& n) {

@@ -73,6 +73,7 @@ struct AppOptions {
   std::string metrics_path = "/metrics";  ///< Prometheus text counters; "" = not served.
   std::string metrics_token;              ///< When set, metrics_path requires `Authorization: Bearer <it>`.
   TlsOptions tls;                         ///< HTTPS certificate and key; unset = plain HTTP.
+  QueryCacheOptions query_cache;          ///< Bounds of the cache of `.cache(...)` queries.
 
   // Draining on stop (docs/realtime.md, "Draining on stop"): SSE streams close in batches, not all at once.
   std::chrono::milliseconds drain_window{5'000};  ///< Longest the streams close over; under shutdown_timeout.
@@ -134,6 +135,8 @@ class App {
   Realtime& realtime();
   /// The store (cache and messaging).
   store::Store& store();
+  /// Counters of the query cache (`.cache(...)` queries), as /metrics serves them. Any thread.
+  QueryCacheStats query_cache_stats() const;
   /// The app's logger.
   Logger& logger();
   /// The options in force.

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "igniter/http/method.hpp"
 #include "igniter/server/detail/invoke.hpp"
 #include "igniter/server/procedure.hpp"
+#include "igniter/server/query_cache.hpp"
 
 namespace igniter {
 
@@ -26,6 +28,8 @@ struct ActionOptions {
   /// `igniter::returns<T>()`. Null = not said. A handler that returns a value or a TypedResponse<T>
   /// (`c.response.success(post)`) has it from its return type; setting another one throws.
   json::value response = nullptr;
+  /// Caches the answers of a query (docs/query-cache.md); unset = not cached. Same as `.cache(...)`.
+  std::optional<CacheOptions> cache{};
 };
 
 /// The JSON Schema of T as encoded (json::encoded_schema), for ActionOptions::response: declares what a
@@ -114,6 +118,19 @@ class Controller {
                   std::move(handler));
   }
 
+  /// Caches the answers of the query added just before: `.query("list", "/", list).cache({.ttl = 30s})`.
+  /// A kept answer is dropped by every revalidation that reaches its key (as clients match keys, on every
+  /// process) before the revalidation event leaves; docs/query-cache.md. Throws std::invalid_argument
+  /// when the last action is not a query (GET, not a stream) or `options.ttl` is not positive.
+  Controller& cache(CacheOptions options) {
+    if (actions_.empty() || actions_.back().method != Method::GET || actions_.back().stream)
+      throw std::invalid_argument("controller " + name_ +
+                                  ": .cache(...) follows the .query(...) whose answers it caches");
+    check_cache(actions_.back().key, options);
+    actions_.back().options.cache = options;
+    return *this;
+  }
+
   const std::string& name() const noexcept { return name_; }
   const std::string& path() const noexcept { return path_; }
   const std::vector<Action>& actions() const noexcept { return actions_; }
@@ -128,6 +145,11 @@ class Controller {
     action.method = method;
     action.path = path_ + "/" + path;
     action.stream = stream;
+    if (options.cache) {
+      if (method != Method::GET || stream)
+        throw std::invalid_argument(action.key + ": only queries (GET) can be cached");
+      check_cache(action.key, *options.cache);
+    }
     action.options = std::move(options);
     action.schemas = detail::Handler<F>::schemas();
     for (auto param : detail::Handler<F>::param_names())
@@ -151,6 +173,11 @@ class Controller {
     action.invoke = detail::Handler<F>::wrap(std::move(handler));
     actions_.push_back(std::move(action));
     return *this;
+  }
+
+  static void check_cache(const std::string& key, const CacheOptions& options) {
+    if (options.ttl.count() <= 0)
+      throw std::invalid_argument(key + ": the cache's ttl must be positive (e.g. .cache({.ttl = 30s}))");
   }
 
   // Whether `path` has the segment `:name`.
