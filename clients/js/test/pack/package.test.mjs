@@ -131,8 +131,8 @@ void createApi(createClient({ baseURL: "/" })).posts.create.mutate({ body: { tit
     console.log(JSON.stringify({ onlyMain: main.filter((k) => !core.includes(k)).sort(),
                                  onlyCore: core.filter((k) => !main.includes(k)) }));`], { cwd: scratch });
   assert.deepEqual(JSON.parse(stdout), {
-    onlyMain: ['IgniterProvider', 'mutationAction', 'queryAction', 'streamAction', 'useMutation', 'useQuery',
-               'useRealtime', 'useRealtimeState', 'useStream'],
+    onlyMain: ['IgniterProvider', 'mutationAction', 'queryAction', 'streamAction', 'useMutation', 'usePresence',
+               'useQuery', 'useRealtime', 'useRealtimeState', 'useStream'],
     onlyCore: [],
   });
 
