@@ -18,6 +18,7 @@
 #include "igniter/store/memory_store.hpp"
 #include "igniter/store/redis_store.hpp"
 #include "server/app_impl.hpp"
+#include "server/cluster.hpp"
 #include "server/drain.hpp"
 #include "server/http_session.hpp"
 #include "server/openapi.hpp"
@@ -59,6 +60,9 @@ App::Impl::Impl(AppOptions opts)
                                                      options.realtime.trust_client_scopes);
   hub = std::make_unique<server::Hub>(*this, options.realtime);
   query_cache->start_at(hub->history().latest_id());
+  // A copy is read with the stream's head, so that a request waits until this process has read as far.
+  if (auto redis = std::dynamic_pointer_cast<store::RedisStore>(store))
+    query_cache->read_with(server::QueryCache::redis_reader(redis, server::Cluster::stream_key(*redis)));
   realtime = std::make_unique<Realtime>(*hub);
 
   // The framework's own endpoints: the SSE stream and its live subscription changes.
@@ -269,7 +273,13 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
         "# HELP igniter_query_cache_errors_total Query cache failures (the handler answered instead).\n"
         "# TYPE igniter_query_cache_errors_total counter\n"
         "igniter_query_cache_errors_total " +
-        std::to_string(cache.errors) + "\n";
+        std::to_string(cache.errors) +
+        "\n"
+        "# HELP igniter_query_cache_reader_timeouts_total Cached query requests that waited longer than "
+        "max_reader_wait for this process to read the event stream (the handler ran).\n"
+        "# TYPE igniter_query_cache_reader_timeouts_total counter\n"
+        "igniter_query_cache_reader_timeouts_total " +
+        std::to_string(cache.lagging) + "\n";
     return Response(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
   }
   if (!options.schema_path.empty() && request.method == Method::GET && request.path == options.schema_path) {

@@ -177,9 +177,13 @@ Result<std::unique_ptr<Cluster>> Cluster::open(std::shared_ptr<store::RedisStore
   if (get->kind != Reply::Kind::string) return store::errc::protocol;
   auto epoch = parse_base36(get->text);
   if (epoch == 0) return store::errc::protocol;
-  auto stream_key = store->key("igniter:realtime:events");
+  auto stream_key = Cluster::stream_key(*store);
   return std::unique_ptr<Cluster>(
       new Cluster(std::move(store), std::move(stream_key), get->text, epoch, max_events, logger));
+}
+
+std::string Cluster::stream_key(const store::RedisStore& store) {
+  return store.key("igniter:realtime:events");
 }
 
 Cluster::~Cluster() {
@@ -343,6 +347,7 @@ void Cluster::deliver(const std::vector<stream::StreamEntry>& entries) {
       callbacks_.event(std::move(*event));
     }
   }
+  if (!entries.empty() && callbacks_.read) callbacks_.read(stream::to_event_id(epoch_, last_id_));
 }
 
 void Cluster::read_loop() {

@@ -27,12 +27,17 @@ class Cluster {
   struct Callbacks {
     std::function<void(realtime::Event)> event;  ///< An event, with its cluster id, in stream order.
     std::function<void()> gap;  ///< Events may have been lost here: this process's clients must resync.
+    /// Every entry up to this id has been handed to `event` (or skipped): after each read. Optional.
+    std::function<void(realtime::EventId)> read;
   };
 
   /// Reads (or creates) the cluster's epoch. Fails when Redis does not answer, or answers nonsense.
   static Result<std::unique_ptr<Cluster>> open(std::shared_ptr<store::RedisStore> store,
                                                std::size_t max_events, Logger& logger);
   ~Cluster();
+
+  /// The key of the cluster's event stream in `store` (with its key prefix).
+  static std::string stream_key(const store::RedisStore& store);
 
   std::uint64_t epoch() const noexcept { return epoch_; }
 

@@ -173,7 +173,11 @@ void Hub::start() {
                            if (app_.query_cache) app_.query_cache->observe(stored->event);
                            fan_out_locked(stored);
                          },
-                     .gap = [this] { broadcast_resync(); }});
+                     .gap = [this] { broadcast_resync(); },
+                     .read =
+                         [this](realtime::EventId id) {
+                           if (app_.query_cache) app_.query_cache->read_to(id);
+                         }});
   }
 }
 

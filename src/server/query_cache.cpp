@@ -6,12 +6,23 @@
 
 #include "igniter/http/request.hpp"
 #include "igniter/realtime/query_key.hpp"
+#include "server/cluster_stream.hpp"
 
 namespace igniter::server {
 
 namespace {
 
-constexpr char kSeparator = '\x1f';  // between instance and vary key: never in a URL-decoded JSON key
+constexpr char kSeparator = '\x1f';
+
+// A copy and the event stream's last entry id, read atomically: whatever revalidation was in the stream
+// before the copy was read is at or before that id. "" when the stream is empty.
+constexpr const char* kReadScript = R"lua(
+local copy = redis.call('GET', KEYS[1])
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local head = ''
+if last[1] then head = last[1][1] end
+return {copy, head}
+)lua";  // between instance and vary key: never in a URL-decoded JSON key
 
 bool starts_with(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
@@ -111,7 +122,14 @@ QueryCache::QueryCache(QueryCacheOptions options, std::shared_ptr<store::Store> 
     : options_(options),
       shared_(std::move(shared)),
       scoped_drop_all_(scoped_drop_all),
-      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {}
+      clock_(clock ? std::move(clock) : Clock([] { return std::chrono::steady_clock::now(); })) {
+  if (shared_)
+    reader_ = [store = shared_](const std::string& name) -> Result<SharedRead> {
+      auto got = store->get(name);
+      if (!got) return got.error();
+      return SharedRead{.copy = std::move(*got), .head = 0};
+    };
+}
 
 void QueryCache::start_at(realtime::EventId latest) {
   std::lock_guard lock(mutex_);
@@ -129,6 +147,7 @@ void QueryCache::observe(const realtime::Event& event) {
     records_.clear();
   }
   position_ = std::max(position_, event.id.seq * 2);
+  read_.notify_all();
   if (event.channel != realtime::kRevalidationChannel || event.type != realtime::kRevalidateType) return;
   std::vector<std::string> keys;
   if (const auto* data = event.data.if_object())
@@ -145,6 +164,47 @@ void QueryCache::flush() {
   position_ |= 1;  // after the last event seen, before the next one
   drop_locked({std::string()}, {});
   if (shared_) remember_locked({.position = position_, .keys = {std::string()}, .scopes = {}});
+}
+
+void QueryCache::read_to(realtime::EventId id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (id.epoch != epoch_) return;  // observe() switches histories with the first event of the new one
+    position_ = std::max(position_, id.seq * 2);
+  }
+  read_.notify_all();
+}
+
+void QueryCache::read_with(SharedReader reader) {
+  reader_ = std::move(reader);
+}
+
+QueryCache::SharedReader QueryCache::redis_reader(std::shared_ptr<store::RedisStore> store,
+                                                  std::string stream_key) {
+  return [store = std::move(store),
+          stream_key = std::move(stream_key)](const std::string& name) -> Result<SharedRead> {
+    auto reply = store->command({"EVAL", kReadScript, "2", store->key(name), stream_key});
+    if (!reply) return reply.error();
+    using Kind = store::Reply::Kind;
+    if (reply->kind != Kind::array || reply->elements.size() != 2) return store::errc::protocol;
+    const auto& copy = reply->elements[0];
+    const auto& head = reply->elements[1];
+    if ((copy.kind != Kind::string && copy.kind != Kind::nil) || head.kind != Kind::string)
+      return store::errc::protocol;
+    SharedRead read;
+    if (!head.text.empty()) {
+      auto id = stream::parse_stream_id(head.text);
+      if (!id) return store::errc::protocol;
+      read.head = stream::to_event_id(0, *id).seq;
+    }
+    if (copy.kind == Kind::string) {
+      boost::system::error_code ec;
+      auto value = json::parse(copy.text, ec);
+      if (ec) return store::errc::invalid_value;
+      read.copy = std::move(value);
+    }
+    return read;
+  };
 }
 
 void QueryCache::remember_locked(Record record) {
@@ -248,14 +308,8 @@ std::string QueryCache::shared_key(const std::string& id) const {
   return "igniter:qcache:" + id;
 }
 
-QueryCache::AnswerPtr QueryCache::load_shared(const CacheKey& key, const std::string& id) {
-  auto got = shared_->get(shared_key(id));
-  if (!got) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
-  }
-  if (!*got) return nullptr;
-  const auto* object = (*got)->if_object();
+QueryCache::AnswerPtr QueryCache::check_shared_locked(const CacheKey& key, const json::value& value) {
+  const auto* object = value.if_object();
   auto field = [&](std::string_view name) -> const json::value* {
     if (!object) return nullptr;
     auto it = object->find(name);
@@ -293,7 +347,6 @@ QueryCache::AnswerPtr QueryCache::load_shared(const CacheKey& key, const std::st
   // them too (else a revalidation may be on its way here: count it stale), remembers every revalidation
   // since (else it cannot tell), and none of those reaches it.
   const std::uint64_t made = *made_at;
-  std::lock_guard lock(mutex_);
   if (*epoch_number != epoch_ || made < floor_ || made > position_) return nullptr;
   for (auto it = records_.rbegin(); it != records_.rend() && it->position > made; ++it)
     if (reached(key, it->keys, it->scopes)) return nullptr;
@@ -326,6 +379,7 @@ Response QueryCache::serve(const CacheKey& key, std::chrono::milliseconds ttl,
     return run();
   }
   std::string id = key.id();
+  if (shared_) return serve_shared(key, id, ttl, run);
   std::shared_ptr<Flight> flight;
   {
     std::unique_lock lock(mutex_);
@@ -365,36 +419,22 @@ Response QueryCache::serve(const CacheKey& key, std::chrono::milliseconds ttl,
   }
 
   // Lands the flight however this ends: waiters wake, the slot is freed for the next run.
-  auto land = [&](AnswerPtr answer, bool keep) {
+  auto land = [&](AnswerPtr answer) {
     std::lock_guard lock(mutex_);
     flight->done = true;
     flight->answer = answer;
-    if (keep && answer && !flight->stale && !shared_) keep_locked(key, id, answer, ttl);
+    if (answer && !flight->stale) keep_locked(key, id, answer, ttl);
     auto& flights = buckets_[key.action].flights;
     if (auto it = flights.find(id); it != flights.end() && it->second == flight) flights.erase(it);
     landed_.notify_all();
   };
-
-  if (shared_) {
-    AnswerPtr kept;
-    try {
-      kept = load_shared(key, id);
-    } catch (const std::exception&) {
-      errors_.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (kept) {
-      land(kept, false);
-      hits_.fetch_add(1, std::memory_order_relaxed);
-      return to_response(*kept);
-    }
-  }
 
   misses_.fetch_add(1, std::memory_order_relaxed);
   Response response;
   try {
     response = run();
   } catch (...) {
-    land(nullptr, false);
+    land(nullptr);
     throw;
   }
   AnswerPtr answer;
@@ -403,8 +443,97 @@ Response QueryCache::serve(const CacheKey& key, std::chrono::milliseconds ttl,
   } catch (const std::exception&) {
     errors_.fetch_add(1, std::memory_order_relaxed);
   }
-  land(answer, true);
-  if (answer && shared_) {
+  land(answer);
+  return response;
+}
+
+Response QueryCache::serve_shared(const CacheKey& key, const std::string& id, std::chrono::milliseconds ttl,
+                                  const std::function<Response()>& run) {
+  // One round trip: the copy, and how far the stream was when it was read. A revalidation a client heard
+  // of before sending this request is in the stream by then, so at or before that head.
+  std::optional<SharedRead> read;
+  try {
+    auto got = reader_(shared_key(id));
+    if (got) read = std::move(*got);
+  } catch (const std::exception&) {
+  }
+  if (!read) {
+    // Without the head, neither a copy nor a run in flight is known to be fresh: run, keep nothing.
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return run();
+  }
+  std::shared_ptr<Flight> flight;
+  {
+    std::unique_lock lock(mutex_);
+    // Until this process has read as far as that head, it may not know a revalidation that reaches the
+    // copy or the runs in flight here: wait for its reader (bounded), on this worker thread.
+    const std::uint64_t head = read->head * 2;
+    if (position_ < head) {
+      ++waiting_;
+      bool caught_up = read_.wait_for(lock, options_.max_reader_wait, [&] { return position_ >= head; });
+      --waiting_;
+      if (!caught_up) {
+        lock.unlock();
+        lagging_.fetch_add(1, std::memory_order_relaxed);
+        misses_.fetch_add(1, std::memory_order_relaxed);
+        return run();
+      }
+    }
+    auto& bucket = buckets_[key.action];
+    if (auto it = bucket.flights.find(id); it != bucket.flights.end()) {
+      // In flight, and no revalidation this process has read (every one up to the head) reached it.
+      auto joined = it->second;
+      ++waiting_;
+      landed_.wait(lock, [&] { return joined->done; });
+      --waiting_;
+      if (joined->answer) {
+        auto answer = joined->answer;
+        lock.unlock();
+        hits_.fetch_add(1, std::memory_order_relaxed);
+        return to_response(*answer);
+      }
+      // The run failed or its answer was the requester's own (a cookie, an error): run ours.
+      lock.unlock();
+      misses_.fetch_add(1, std::memory_order_relaxed);
+      return run();
+    }
+    if (read->copy) {
+      if (auto kept = check_shared_locked(key, *read->copy)) {
+        lock.unlock();
+        hits_.fetch_add(1, std::memory_order_relaxed);
+        return to_response(*kept);
+      }
+    }
+    flight = std::make_shared<Flight>();
+    flight->position = position_;
+    bucket.flights.emplace(id, flight);
+  }
+
+  auto land = [&](AnswerPtr answer) {
+    std::lock_guard lock(mutex_);
+    flight->done = true;
+    flight->answer = answer;
+    auto& flights = buckets_[key.action].flights;
+    if (auto it = flights.find(id); it != flights.end() && it->second == flight) flights.erase(it);
+    landed_.notify_all();
+  };
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  Response response;
+  try {
+    response = run();
+  } catch (...) {
+    land(nullptr);
+    throw;
+  }
+  AnswerPtr answer;
+  try {
+    answer = shareable(response, options_.max_entry_bytes);
+  } catch (const std::exception&) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  land(answer);
+  if (answer) {
     bool stale;
     {
       std::lock_guard lock(mutex_);
@@ -432,7 +561,8 @@ QueryCacheStats QueryCache::stats() const {
   QueryCacheStats stats{.hits = hits_.load(std::memory_order_relaxed),
                         .misses = misses_.load(std::memory_order_relaxed),
                         .errors = errors_.load(std::memory_order_relaxed),
-                        .dropped = dropped_.load(std::memory_order_relaxed)};
+                        .dropped = dropped_.load(std::memory_order_relaxed),
+                        .lagging = lagging_.load(std::memory_order_relaxed)};
   std::lock_guard lock(mutex_);
   stats.entries = order_.size();
   return stats;

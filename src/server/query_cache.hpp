@@ -19,9 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "igniter/base/result.hpp"
 #include "igniter/realtime/event.hpp"
 #include "igniter/server/query_cache.hpp"
 #include "igniter/server/response.hpp"
+#include "igniter/store/redis_store.hpp"
 #include "igniter/store/store.hpp"
 
 namespace igniter::server {
@@ -56,6 +58,13 @@ bool revalidation_reaches(std::string_view revalidation_key, const CacheKey& key
 class QueryCache {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  /// A copy read from the shared store, with how far the event stream was at that moment.
+  struct SharedRead {
+    std::optional<json::value> copy;  ///< The copy's value; nullopt when none is kept.
+    std::uint64_t head = 0;           ///< Sequence of the stream's last event when read (0: none).
+  };
+  /// Reads the copy under `name` (before the store's key prefix) and the stream's head, atomically.
+  using SharedReader = std::function<Result<SharedRead>(const std::string& name)>;
 
   /// `shared`: a store shared by several processes (Redis) to keep answers in; null = this process's
   /// memory. `scoped_drop_all`: scoped revalidations drop copies whatever their scopes (when clients
@@ -72,6 +81,15 @@ class QueryCache {
   void observe(const realtime::Event& event);
   /// Events were lost on the way to this process (its streams refetch everything): drops every copy.
   void flush();
+  /// This process's stream reader has handed every event up to `id` to observe() (or skipped it): wakes
+  /// the requests waiting for it to read that far.
+  void read_to(realtime::EventId id);
+
+  /// How copies are read from the shared store: with Redis, redis_reader() (the copy and the stream's
+  /// last id in one script). Without one, the store's get() and no stream head (nothing is waited for).
+  void read_with(SharedReader reader);
+  /// Reads `name` (prefixed) and the last entry id of `stream_key` (a Redis key, prefixed) in one EVAL.
+  static SharedReader redis_reader(std::shared_ptr<store::RedisStore> store, std::string stream_key);
 
   /// The answer for `key`: a kept copy, the answer of a run already in flight for it (waiting for it), or
   /// run()'s, kept for `ttl` when it is a 200 without cookies. Blocks on the shared store and on runs of
@@ -80,7 +98,8 @@ class QueryCache {
   Response serve(const CacheKey& key, std::chrono::milliseconds ttl, const std::function<Response()>& run);
 
   QueryCacheStats stats() const;
-  /// Requests waiting for a run of another (tests use it to line requests up without sleeping).
+  /// Requests waiting for a run of another or for this process's stream reader (tests use it to line
+  /// requests up without sleeping).
   std::size_t waiting() const;
   const QueryCacheOptions& options() const noexcept { return options_; }
 
@@ -126,7 +145,13 @@ class QueryCache {
   void keep_locked(const CacheKey& key, std::string id, AnswerPtr answer, std::chrono::milliseconds ttl);
   void remember_locked(Record record);
   // Shared store: the copy kept for `key`, when one is there and no revalidation since reached it.
-  AnswerPtr load_shared(const CacheKey& key, const std::string& id);
+  // The copy kept for `key` in a value read from the shared store, when no revalidation this process has
+  // read since it was made reaches it. Under mutex_.
+  AnswerPtr check_shared_locked(const CacheKey& key, const json::value& value);
+  // The shared store: one read (copy and stream head), a wait for this process's reader to have read as
+  // far as that head, then a run joined, the copy, or a run of its own.
+  Response serve_shared(const CacheKey& key, const std::string& id, std::chrono::milliseconds ttl,
+                        const std::function<Response()>& run);
   void store_shared(const std::string& id, const Answer& answer, std::uint64_t position,
                     std::chrono::milliseconds ttl);
   std::string shared_key(const std::string& id) const;
@@ -135,9 +160,11 @@ class QueryCache {
   std::shared_ptr<store::Store> shared_;
   bool scoped_drop_all_;
   Clock clock_;
+  SharedReader reader_;
 
   mutable std::mutex mutex_;
   std::condition_variable landed_;  // a run finished
+  std::condition_variable read_;    // this process's stream reader advanced position_
   std::list<Entry> order_;          // oldest first
   std::unordered_map<std::string, Bucket> buckets_;
   std::size_t bytes_ = 0;
@@ -147,7 +174,7 @@ class QueryCache {
   std::uint64_t floor_ = 0;     // shared copies made before it are stale (older revalidations forgotten)
   std::deque<Record> records_;
 
-  std::atomic<std::uint64_t> hits_{0}, misses_{0}, errors_{0}, dropped_{0};
+  std::atomic<std::uint64_t> hits_{0}, misses_{0}, errors_{0}, dropped_{0}, lagging_{0};
 };
 
 }  // namespace igniter::server

@@ -32,6 +32,9 @@ struct QueryCacheOptions {
                                               ///< served uncached: clients cannot grow keys without bound.
   std::size_t max_revalidations_kept = 4096;  ///< Redis store: revalidations remembered to check entries
                                               ///< made by other processes; older entries count as stale.
+  std::chrono::milliseconds max_reader_wait{100};  ///< Redis store: how long a request waits for this
+                                                   ///< process to read the event stream as far as it was
+                                                   ///< when the copy was read; then the handler runs.
 };
 
 /// Counters of the query cache (also served at /metrics).
@@ -40,6 +43,8 @@ struct QueryCacheStats {
   std::uint64_t misses = 0;   ///< Answers for which the handler ran.
   std::uint64_t errors = 0;   ///< Cache failures (store unreachable, bad entry): the handler ran instead.
   std::uint64_t dropped = 0;  ///< Entries dropped by revalidations.
+  std::uint64_t lagging = 0;  ///< Redis store: waits for this process's stream reader that timed out
+                              ///< (max_reader_wait; the handler ran, counted in misses too).
   std::uint64_t entries = 0;  ///< Entries held in process memory now.
 };
 
