@@ -429,8 +429,13 @@ TEST_F(StreamHeadTest, RequestWaitsUntilThisProcessHasReadAsFarAsTheStreamWasAnd
   handler.version = 2;
   head = 1;  // the revalidation is in the stream (a client of another process heard of it)
   std::string got;
-  std::thread request([&] { got = serve(patient, key, handler); });
-  while (patient.waiting() == 0) std::this_thread::yield();  // waiting for its reader, not served
+  std::atomic<bool> answered{false};
+  std::thread request([&] {
+    got = serve(patient, key, handler);
+    answered = true;
+  });
+  while (patient.waiting() == 0 && !answered) std::this_thread::yield();  // waiting for its reader
+  EXPECT_FALSE(answered) << "answered without waiting for this process's reader: " << got;
   patient.observe(revalidation(1, {"posts.list"}));
   patient.read_to({kEpoch, 1});
   request.join();
