@@ -231,7 +231,9 @@ bool QueryCache::reached(const CacheKey& key, const std::vector<std::string>& ke
 }
 
 void QueryCache::drop_locked(const std::vector<std::string>& keys, const std::vector<std::string>& scopes) {
-  for (auto& [action, bucket] : buckets_) {
+  for (auto& item : buckets_) {
+    const std::string& action = item.first;  // a named reference: clang 14 cannot capture a binding
+    auto& bucket = item.second;
     // Cheap test first: most revalidations name other actions.
     bool maybe = std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
       return starts_with(action, key) || starts_with(key, action);
