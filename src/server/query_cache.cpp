@@ -398,17 +398,7 @@ Response QueryCache::serve(const CacheKey& key, std::chrono::milliseconds ttl,
     if (auto it = bucket.flights.find(id); it != bucket.flights.end()) {
       // A run for this key is in flight and no revalidation reached it since it started: its answer is
       // as fresh as one this request would get.
-      auto joined = it->second;
-      ++waiting_;
-      landed_.wait(lock, [&] { return joined->done; });
-      --waiting_;
-      if (joined->answer) {
-        auto answer = joined->answer;
-        lock.unlock();
-        hits_.fetch_add(1, std::memory_order_relaxed);
-        return to_response(*answer);
-      }
-      // The run failed or its answer was the requester's own (a cookie, an error): run ours.
+      if (auto answer = join_locked(lock, it->second)) return std::move(*answer);
     } else {
       flight = std::make_shared<Flight>();
       flight->position = position_;
@@ -420,33 +410,49 @@ Response QueryCache::serve(const CacheKey& key, std::chrono::milliseconds ttl,
     return run();
   }
 
-  // Lands the flight however this ends: waiters wake, the slot is freed for the next run.
+  return fly(key, id, flight, ttl, run).response;
+}
+
+std::optional<Response> QueryCache::join_locked(std::unique_lock<std::mutex>& lock,
+                                                std::shared_ptr<Flight> joined) {
+  ++waiting_;
+  landed_.wait(lock, [&] { return joined->done; });
+  --waiting_;
+  if (!joined->answer) return std::nullopt;  // failed, or its requester's own (a cookie, an error)
+  auto answer = joined->answer;
+  lock.unlock();
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return to_response(*answer);
+}
+
+QueryCache::Landed QueryCache::fly(const CacheKey& key, const std::string& id,
+                                   const std::shared_ptr<Flight>& flight,
+                                   std::optional<std::chrono::milliseconds> keep_for,
+                                   const std::function<Response()>& run) {
   auto land = [&](AnswerPtr answer) {
     std::lock_guard lock(mutex_);
     flight->done = true;
     flight->answer = answer;
-    if (answer && !flight->stale) keep_locked(key, id, answer, ttl);
+    if (answer && keep_for && !flight->stale) keep_locked(key, id, answer, *keep_for);
     auto& flights = buckets_[key.action].flights;
     if (auto it = flights.find(id); it != flights.end() && it->second == flight) flights.erase(it);
     landed_.notify_all();
   };
-
   misses_.fetch_add(1, std::memory_order_relaxed);
-  Response response;
+  Landed landed;
   try {
-    response = run();
+    landed.response = run();
   } catch (...) {
     land(nullptr);
     throw;
   }
-  AnswerPtr answer;
   try {
-    answer = shareable(response, options_.max_entry_bytes);
+    landed.answer = shareable(landed.response, options_.max_entry_bytes);
   } catch (const std::exception&) {
     errors_.fetch_add(1, std::memory_order_relaxed);
   }
-  land(answer);
-  return response;
+  land(landed.answer);
+  return landed;
 }
 
 Response QueryCache::serve_shared(const CacheKey& key, const std::string& id, std::chrono::milliseconds ttl,
@@ -485,17 +491,7 @@ Response QueryCache::serve_shared(const CacheKey& key, const std::string& id, st
     auto& bucket = buckets_[key.action];
     if (auto it = bucket.flights.find(id); it != bucket.flights.end()) {
       // In flight, and no revalidation this process has read (every one up to the head) reached it.
-      auto joined = it->second;
-      ++waiting_;
-      landed_.wait(lock, [&] { return joined->done; });
-      --waiting_;
-      if (joined->answer) {
-        auto answer = joined->answer;
-        lock.unlock();
-        hits_.fetch_add(1, std::memory_order_relaxed);
-        return to_response(*answer);
-      }
-      // The run failed or its answer was the requester's own (a cookie, an error): run ours.
+      if (auto answer = join_locked(lock, it->second)) return std::move(*answer);
       lock.unlock();
       misses_.fetch_add(1, std::memory_order_relaxed);
       return run();
@@ -512,30 +508,8 @@ Response QueryCache::serve_shared(const CacheKey& key, const std::string& id, st
     bucket.flights.emplace(id, flight);
   }
 
-  auto land = [&](AnswerPtr answer) {
-    std::lock_guard lock(mutex_);
-    flight->done = true;
-    flight->answer = answer;
-    auto& flights = buckets_[key.action].flights;
-    if (auto it = flights.find(id); it != flights.end() && it->second == flight) flights.erase(it);
-    landed_.notify_all();
-  };
-  misses_.fetch_add(1, std::memory_order_relaxed);
-  Response response;
-  try {
-    response = run();
-  } catch (...) {
-    land(nullptr);
-    throw;
-  }
-  AnswerPtr answer;
-  try {
-    answer = shareable(response, options_.max_entry_bytes);
-  } catch (const std::exception&) {
-    errors_.fetch_add(1, std::memory_order_relaxed);
-  }
-  land(answer);
-  if (answer) {
+  auto landed = fly(key, id, flight, std::nullopt, run);
+  if (landed.answer) {
     bool stale;
     {
       std::lock_guard lock(mutex_);
@@ -545,13 +519,13 @@ Response QueryCache::serve_shared(const CacheKey& key, const std::string& id, st
     // against the revalidations they have seen.
     if (!stale) {
       try {
-        store_shared(id, *answer, flight->position, ttl);
+        store_shared(id, *landed.answer, flight->position, ttl);
       } catch (const std::exception&) {
         errors_.fetch_add(1, std::memory_order_relaxed);
       }
     }
   }
-  return response;
+  return std::move(landed.response);
 }
 
 std::size_t QueryCache::waiting() const {

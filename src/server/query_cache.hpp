@@ -144,10 +144,21 @@ class QueryCache {
   void erase_locked(std::list<Entry>::iterator it);
   void keep_locked(const CacheKey& key, std::string id, AnswerPtr answer, std::chrono::milliseconds ttl);
   void remember_locked(Record record);
-  // Shared store: the copy kept for `key`, when one is there and no revalidation since reached it.
   // The copy kept for `key` in a value read from the shared store, when no revalidation this process has
   // read since it was made reaches it. Under mutex_.
   AnswerPtr check_shared_locked(const CacheKey& key, const json::value& value);
+  // Waits for the run in flight `joined` (lock held on mutex_; `joined` by value, as landing erases it
+  // from its bucket); its answer, or nullopt when the requester must run its own (the run failed, or its
+  // answer was its requester's own).
+  std::optional<Response> join_locked(std::unique_lock<std::mutex>& lock, std::shared_ptr<Flight> joined);
+  struct Landed {
+    Response response;
+    AnswerPtr answer;  // null when it cannot be shared
+  };
+  // Runs the handler as `flight`, this process's one run for `id`, and lands it however it ends (waiters
+  // wake, the slot frees); with `keep_for`, a fresh answer is kept in this process's memory.
+  Landed fly(const CacheKey& key, const std::string& id, const std::shared_ptr<Flight>& flight,
+             std::optional<std::chrono::milliseconds> keep_for, const std::function<Response()>& run);
   // The shared store: one read (copy and stream head), a wait for this process's reader to have read as
   // far as that head, then a run joined, the copy, or a run of its own.
   Response serve_shared(const CacheKey& key, const std::string& id, std::chrono::milliseconds ttl,
