@@ -66,7 +66,7 @@ def main():
     args.latency_duration = 1 if q else 15
     args.contention = (50, 20) if q else (10000, 10)
     args.memory_sizes = [100] if q else [1000, 5000, 10000, 19000]
-    args.reval_clients = 20 if q else 1000
+    args.reval_clients = [20] if q else [1000, 9000]
     args.rounds = 2 if q else 10
     args.duration = 1 if q else 10
     args.publishers = 4

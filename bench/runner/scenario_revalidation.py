@@ -3,12 +3,12 @@ from .load import Run, merge_subs  # noqa: F401
 from .procs import *  # noqa: F401,F403
 
 
-def scenario_revalidation(run, systems, n, rounds):
+def scenario_revalidation(run, systems, sizes, rounds):
     rows = []
-    for s in systems:
+    for n, s in [(n, s) for n in sizes for s in systems]:
         try:
             s.start(run.out)
-            out = run.path(f"reval-{s.name}")
+            out = run.path(f"reval-{s.name}-{n}")
             subprocess.run([run.loadgen, "reval", "--sse-url", s.url("reval_sse"), "--list-url", s.url("list"),
                             "--mutate-url", s.url("mutate"), "--conns", str(n), "--rounds", str(rounds),
                             "--body", s.mutate_body, "--out", out],
@@ -19,7 +19,7 @@ def scenario_revalidation(run, systems, n, rounds):
                          "round_trip_ms_median": r["round_trip_ms_median"],
                          "last_event_ms_median": r["last_event_ms_median"],
                          "round_trip_ms": r["round_trip_ms"]})
-            log(f"revalidation {s.name}: {r['round_trip_ms_median']:.1f} ms")
+            log(f"revalidation {s.name} x {n}: {r['round_trip_ms_median']:.1f} ms")
         except Exception as e:  # noqa: BLE001
             rows.append({"system": s.name, "clients": n, "error": str(e)})
         finally:
