@@ -7,7 +7,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/intrusive/list.hpp>
 #include <condition_variable>
 #include <memory>
@@ -27,6 +26,7 @@
 #include "server/query_cache.hpp"
 #include "server/static_files.hpp"
 #include "server/tls.hpp"
+#include "server/worker_pool.hpp"
 
 namespace igniter::server {
 
@@ -132,7 +132,7 @@ struct App::Impl {
 
   // Threads: the shards (one event loop each) and the handlers' pool.
   std::vector<std::unique_ptr<server::Shard>> shards;
-  std::optional<boost::asio::thread_pool> workers;
+  std::optional<server::WorkerPool> workers;
 
   server::ConnectionCount connections;
   server::Lifecycle lifecycle;

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -177,7 +178,9 @@ void HttpSession::handshake() {
 
 void HttpSession::await_next_request() {
   set_deadline(app_.options.idle_timeout);
-  auto space = buffer_.prepare(buffer_.max_size() - buffer_.size());
+  // One read, tried at once (Asio reads speculatively): a keep-alive client's next request is often
+  // there already. Into the room the buffer has (at least 512 bytes): an idle connection grows nothing.
+  auto space = buffer_.prepare(beast::read_size(buffer_, buffer_.max_size()));
   stream_.async_read_some(space, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
     if (ec) return self->on_header(ec);
     self->buffer_.commit(n);
@@ -201,13 +204,7 @@ void HttpSession::read_header() {
   if (first_request_ || buffer_.size() > 0) return read_header_now();
   // Between requests the idle timeout runs; once the next request's first bytes arrive, its header
   // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
-  if (stream_.is_tls()) return await_next_request();
-  set_deadline(app_.options.idle_timeout);
-  stream_.socket().async_wait(asio::socket_base::wait_read,
-                              [self = shared_from_this()](beast::error_code ec) {
-                                if (ec) return self->on_header(ec);
-                                if (self->state_ == State::reading_header) self->read_header_now();
-                              });
+  await_next_request();
 }
 
 void HttpSession::read_header_now() {
@@ -375,7 +372,7 @@ void HttpSession::run_action(const Action& action, Request request) {
     });
   };
   if (app_.workers && !action.options.run_on_io_thread)
-    asio::post(*app_.workers, std::move(work));
+    app_.workers->post(std::move(work));
   else
     work();
 }

@@ -216,7 +216,7 @@ void Hub::open(Shard& shard, Stream stream, Request request, std::string request
     });
   };
   if (app_.workers)
-    asio::post(*app_.workers, std::move(work));
+    app_.workers->post(std::move(work));
   else
     work();
 }
