@@ -103,6 +103,10 @@ int main() {
   const char* log_level = std::getenv("LOG_LEVEL");
   options.log_level = igniter::parse_log_level(log_level ? log_level : "", kDefaults.log_level);
   options.store = std::move(*store);
+  // Kernel send buffer of each SSE socket in bytes; 0 = the kernel's autotuning (bench/notes.md, "Tail
+  // latency").
+  options.realtime.stream_send_buffer_bytes =
+      env_number("STREAM_SEND_BUFFER", static_cast<unsigned>(kDefaults.realtime.stream_send_buffer_bytes));
   // HTTPS for the TLS row (bench/tls): both set = the port speaks TLS only.
   if (const char* cert = std::getenv("TLS_CERT_FILE"), *key = std::getenv("TLS_KEY_FILE"); cert && key) {
     options.tls.certificate_chain_file = cert;

@@ -11,6 +11,8 @@ had the event), and the load average at the start.
       --loadgen build/release/bench/loadgen --subs 10000 --rate 20 --seconds 10 --rounds 2 [--hog]
 
 A `--bin name=path` whose path is `bare:PATH` runs bench/bare (it takes its port as argument).
+`--env name:KEY=VALUE` sets an environment variable for that build only, so one binary can be A/B-run
+with two settings, e.g. `--bin cap=B --env cap:STREAM_SEND_BUFFER=131072 --bin auto=B --env auto:STREAM_SEND_BUFFER=0`.
 Standalone on purpose: bench/runner is the full benchmark; this is the quick A/B of a design change.
 """
 import argparse
@@ -80,7 +82,7 @@ def one_run(name, path, a, out, tag):
         cmd, paths = [path[5:], str(port)], ("/sub", "/pub")
     else:
         cmd, paths = [path], ("/api/v1/sse/events?channels=bench", "/api/v1/bench/publish")
-    env = {"PORT": str(port)}
+    env = {**a.bin_env.get(name, {}), "PORT": str(port)}
     if a.io_threads:
         env["IO_THREADS"] = str(a.io_threads)
     server = spawn(cmd, env=env, log=os.path.join(out, f"{tag}.log"))
@@ -165,6 +167,7 @@ def server_cpu(pid):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", action="append", required=True, help="name=path (path bare:PATH for bench/bare)")
+    ap.add_argument("--env", action="append", default=[], help="name:KEY=VALUE, for build `name` only")
     ap.add_argument("--loadgen", required=True)
     ap.add_argument("--subs", type=int, default=10000)
     ap.add_argument("--rate", type=float, default=20)
@@ -179,6 +182,11 @@ def main():
     out = a.out or tempfile.mkdtemp(prefix="tail-")
     os.makedirs(out, exist_ok=True)
     bins = [b.split("=", 1) for b in a.bin]
+    a.bin_env = {}
+    for e in a.env:
+        name, setting = e.split(":", 1)
+        key, value = setting.split("=", 1)
+        a.bin_env.setdefault(name, {})[key] = value
     keys = ["name", "load", "ready", "published_per_s", "deliveries_per_s", "cpu_percent", "p50", "p99", "max",
             "last_p50", "last_p99", "last_max", "complete", "events"]
     print("\t".join(keys), flush=True)
@@ -188,7 +196,8 @@ def main():
             print("\t".join(f"{row.get(k, 0):.1f}" if isinstance(row.get(k, 0), float) else str(row.get(k, ""))
                             for k in keys), flush=True)
             with open(os.path.join(out, "rows.jsonl"), "a") as f:
-                f.write(json.dumps({**row, "round": rnd, "subs": a.subs, "rate": a.rate, "hog": a.hog}) + "\n")
+                f.write(json.dumps({**row, "round": rnd, "subs": a.subs, "rate": a.rate, "hog": a.hog,
+                                    "env": a.bin_env.get(name, {})}) + "\n")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,13 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
       cluster_(open_cluster(app.store, options_, app.logger)),
       history_(cluster_ ? cluster_->epoch() : realtime::random_epoch(), limits_of(options_)),
       addresses_(options_.max_streams_per_address) {
+  const auto send_buffer = options_.stream_send_buffer_bytes;
+  if (send_buffer != 0 && (send_buffer < kMinStreamSendBuffer || send_buffer > kMaxStreamSendBuffer))
+    throw std::invalid_argument("RealtimeOptions::stream_send_buffer_bytes is " +
+                                std::to_string(send_buffer) +
+                                ": give 0 (the kernel's autotuning) or a number of bytes from " +
+                                std::to_string(kMinStreamSendBuffer) + " (8 KiB) to " +
+                                std::to_string(kMaxStreamSendBuffer) + " (1 GiB)");
   for (const auto& name : options_.metrics_channels)
     if (auto ec = realtime::check_channel_name(realtime::canonical_channel(name)))
       throw std::invalid_argument("RealtimeOptions::metrics_channels: \"" + name + "\": " + ec.message());

@@ -39,6 +39,11 @@ struct Shard;
 class SseSession;
 class Stream;
 
+/// Bounds of RealtimeOptions::stream_send_buffer_bytes (other than 0): below 8 KiB a stream would write a
+/// frame or two per system call (the kernel's own floor is ~4.6 KiB); the top keeps SO_SNDBUF's int.
+inline constexpr std::size_t kMinStreamSendBuffer = std::size_t{8} << 10;
+inline constexpr std::size_t kMaxStreamSendBuffer = std::size_t{1} << 30;
+
 class Hub {
  public:
   Hub(App::Impl& app, realtime::RealtimeOptions options);

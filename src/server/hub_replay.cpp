@@ -24,10 +24,22 @@ std::array<std::uint64_t, 2> random_token() {
   return {word(), word()};
 }
 
+// Caps the kernel's send buffer of a stream's socket, so that a client that stops reading holds `bytes` of
+// kernel memory (not tcp_wmem's maximum, 4 MiB by default, which autotuning grants loopback and fast
+// links from the handshake on) and fills its own queue, whose bound cuts it, that much sooner.
+void cap_send_buffer(Stream& stream, std::size_t bytes) {
+  if (bytes == 0) return;
+  // Linux doubles what SO_SNDBUF asks for (half of the buffer is its bookkeeping) and clamps the request
+  // to net.core.wmem_max: ask for half, so that the socket's buffer is `bytes` (as `ss -m` shows it).
+  boost::system::error_code ignored;  // a socket the client already closed fails its first write anyway
+  stream.socket().set_option(asio::socket_base::send_buffer_size(static_cast<int>(bytes / 2)), ignored);
+}
+
 }  // namespace
 
 void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admission,
                        const std::string& last_event_id, AddressSlot slot) {
+  cap_send_buffer(stream, options_.stream_send_buffer_bytes);
   auto id = next_connection_id();
   auto hsts = stream.is_tls() ? app_.options.tls.hsts_max_age : std::chrono::seconds(0);
   auto session = std::make_shared<SseSession>(*this, shard, std::move(stream), id, random_token(),

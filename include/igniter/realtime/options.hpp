@@ -23,6 +23,8 @@ struct RealtimeOptions {
   std::chrono::milliseconds history_max_age = std::chrono::minutes{5};
   /// Bytes a connection may have pending; a client that falls further behind is disconnected.
   std::size_t max_pending_bytes = std::size_t{1} << 20;
+  /// Kernel send buffer of each stream's socket, in bytes (8 KiB or more); 0 = the kernel's autotuning.
+  std::size_t stream_send_buffer_bytes = std::size_t{128} << 10;
   /// Largest event frame publish accepts (also capped at half of max_pending_bytes); larger: event_too_large.
   std::size_t max_event_bytes = std::size_t{64} << 10;
   /// Bytes of events waiting for one shard's fan-out; a publish that would exceed it fails (overloaded).
