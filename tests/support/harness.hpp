@@ -41,15 +41,21 @@ enum class ChildOutput {
 };
 
 /// A program run as a child process: killed (SIGKILL) if the test process dies, sent SIGTERM and reaped
-/// when destroyed. `argv[0]` is the program's path.
+/// when destroyed. `argv[0]` is the program's path, or its name looked up in PATH.
 class ChildProcess {
  public:
   explicit ChildProcess(std::vector<std::string> argv, ChildOutput output = ChildOutput::inherit) {
     int fds[2] = {-1, -1};
     if (output == ChildOutput::capture && ::pipe2(fds, O_CLOEXEC) != 0) return;
+    // Everything the child needs is made before fork: the test process has other threads (an in-process
+    // server), and one may hold an allocator lock at the fork, which the child's copy then never releases.
+    // ASan's allocator is not reset in the child as glibc's is, so a malloc there hung the child forever.
+    std::vector<char*> args;
+    for (auto& arg : argv) args.push_back(arg.data());
+    args.push_back(nullptr);
     pid_t parent = ::getpid();
     pid_ = ::fork();
-    if (pid_ == 0) {
+    if (pid_ == 0) {  // the child: async-signal-safe calls only, then exec (glibc's execvp allocates nothing)
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(1);                  // the parent died before prctl
       if (output == ChildOutput::capture) ::dup2(fds[1], 1);  // dup2 clears O_CLOEXEC on the copy
@@ -59,9 +65,6 @@ class ChildProcess {
         ::dup2(null, 1);
         ::dup2(null, 2);
       }
-      std::vector<char*> args;
-      for (auto& arg : argv) args.push_back(arg.data());
-      args.push_back(nullptr);
       ::execvp(args[0], args.data());
       ::_exit(127);
     }
