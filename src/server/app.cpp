@@ -11,6 +11,7 @@
 #include <boost/beast/http/empty_body.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <random>
 #include <sstream>
@@ -150,9 +151,14 @@ void App::Impl::publish_revalidations(Ctx& ctx, const Response& response) {
 }
 
 std::string App::Impl::make_request_id() {
-  std::ostringstream id;
-  id << request_id_prefix << '-' << std::hex << next_request.fetch_add(1, std::memory_order_relaxed);
-  return id.str();
+  char digits[16];
+  auto end =
+      std::to_chars(digits, digits + sizeof digits, next_request.fetch_add(1, std::memory_order_relaxed), 16)
+          .ptr;
+  std::string id;
+  id.reserve(request_id_prefix.size() + 1 + static_cast<std::size_t>(end - digits));
+  id.append(request_id_prefix).append(1, '-').append(digits, end);
+  return id;
 }
 
 Response App::Impl::handle(const Action& action, Request& request, const std::string& request_id) {

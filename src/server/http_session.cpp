@@ -1,13 +1,13 @@
 #include "server/http_session.hpp"
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <sstream>
@@ -391,25 +391,11 @@ void HttpSession::respond(Response response, bool keep_alive) {
   set_deadline(app_.options.idle_timeout);
   if (request_id_.empty()) request_id_ = app_.make_request_id();
 
-  http::response<http::string_body> message{static_cast<http::status>(response.status()), 11};
-  message.set(http::field::server, "igniter-cpp");
-  message.set(http::field::date, shard_.date);
-  if (!response.content_type().empty()) message.set(http::field::content_type, response.content_type());
-  for (const auto& [name, value] : response.headers()) message.insert(name, value);
-  // Browsers must take every answer for what its Content-Type says (no JSON sniffed into HTML).
-  if (message.find("X-Content-Type-Options") == message.end())
-    message.set("X-Content-Type-Options", "nosniff");
-  message.set("X-Request-Id", request_id_);
-  if (auto hsts = app_.options.tls.hsts_max_age;
-      hsts.count() > 0 && stream_.is_tls() &&
-      message.find(http::field::strict_transport_security) == message.end())
-    message.set(http::field::strict_transport_security, "max-age=" + std::to_string(hsts.count()));
-  message.keep_alive(keep_alive);
-  message.body() = std::move(response).body();
+  body_ = std::move(response).body();
   // JSON is declared UTF-8: bytes that are not (a path or a header echoed in a message) become U+FFFD.
-  if (response.content_type().rfind("application/json", 0) == 0 && !valid_utf8(message.body()))
-    message.body() = to_valid_utf8(message.body());
-  message.prepare_payload();
+  if (response.content_type().rfind("application/json", 0) == 0 && !valid_utf8(body_))
+    body_ = to_valid_utf8(body_);
+  write_head(response, keep_alive);
 
   if (app_.logger.enabled(LogLevel::info) && !request_.target.empty()) {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count();
@@ -427,24 +413,48 @@ void HttpSession::respond(Response response, bool keep_alive) {
     app_.logger.info(line);
   }
 
-  auto done = [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-    self->on_written(ec, keep_alive);
-  };
-  if (request_.method == Method::HEAD) {
-    auto size = message.body().size();
-    auto head = std::make_shared<http::response<http::empty_body>>(std::move(message.base()));
-    head->content_length(size);
-    out_ = head;
-    http::async_write(stream_, *head, std::move(done));
-  } else {
-    auto full = std::make_shared<http::response<http::string_body>>(std::move(message));
-    out_ = full;
-    http::async_write(stream_, *full, std::move(done));
+  // HEAD: the head a GET would get, Content-Length included, and no body.
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
+  if (request_.method == Method::HEAD) buffers[1] = {};
+  asio::async_write(stream_, buffers,
+                    [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                      self->on_written(ec, keep_alive);
+                    });
+}
+
+void HttpSession::write_head(const Response& response, bool keep_alive) {
+  // Written by hand, not through a header map and a serializer: this is on every answer's path. The
+  // response's own headers were checked when set (no CR or LF: Response::header); the framing ones are
+  // the server's to write, so a handler's Content-Length, Transfer-Encoding or Connection is left out.
+  auto reason = http::obsolete_reason(static_cast<http::status>(response.status()));
+  auto content_type = response.content_type();
+  if (content_type.find_first_of("\r\n") != std::string_view::npos) content_type = {};
+  bool own_nosniff = false, own_hsts = false;
+  for (const auto& [name, value] : response.headers()) {
+    own_nosniff = own_nosniff || iequals(name, "x-content-type-options");
+    own_hsts = own_hsts || iequals(name, "strict-transport-security");
   }
+  head_.clear();
+  head_.append("HTTP/1.1 ").append(std::to_string(response.status())).append(1, ' ').append(reason);
+  head_.append("\r\nServer: igniter-cpp\r\nDate: ").append(shard_.date).append("\r\n");
+  if (!content_type.empty()) head_.append("Content-Type: ").append(content_type).append("\r\n");
+  for (const auto& [name, value] : response.headers()) {
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection"))
+      continue;
+    head_.append(name).append(": ").append(value).append("\r\n");
+  }
+  // Browsers must take every answer for what its Content-Type says (no JSON sniffed into HTML).
+  if (!own_nosniff) head_.append("X-Content-Type-Options: nosniff\r\n");
+  head_.append("X-Request-Id: ").append(request_id_).append("\r\n");
+  if (auto hsts = app_.options.tls.hsts_max_age; hsts.count() > 0 && stream_.is_tls() && !own_hsts)
+    head_.append("Strict-Transport-Security: max-age=").append(std::to_string(hsts.count())).append("\r\n");
+  if (!keep_alive) head_.append("Connection: close\r\n");
+  head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
 }
 
 void HttpSession::on_written(beast::error_code ec, bool keep_alive) {
-  out_.reset();
+  head_.clear();
+  std::string().swap(body_);  // a large answer's buffer is not kept by an idle connection
   request_id_.clear();
   request_ = Request{.remote = std::move(request_.remote)};
   if (ec || !keep_alive || app_.lifecycle.draining.load(std::memory_order_relaxed)) return close();
@@ -457,7 +467,7 @@ void HttpSession::close() {
   // Lingering close: stop sending, then read and discard what the client still sends (bounded in time), so
   // that closing with unread input does not reset the connection before the client read our response.
   state_ = State::lingering;
-  out_.reset();
+  std::string().swap(body_);
   parser_.reset();
   beast::error_code ec;
   // Under TLS too, the client's TLS records are read and discarded raw: nothing is answered any more.

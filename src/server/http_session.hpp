@@ -54,6 +54,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   void respond_error(unsigned status, std::string_view message, bool keep_alive = false);
   /// Answers `status` with `code` and closes: for requests whose body, if any, is not read.
   void reject(unsigned status, std::string_view code, std::string_view message);
+  /// Serializes the status line and headers of `response` (its body is body_) into head_.
+  void write_head(const Response& response, bool keep_alive);
   void on_written(boost::beast::error_code ec, bool keep_alive);
   void close();
   void linger();
@@ -73,7 +75,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   const Action* action_ = nullptr;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
-  std::shared_ptr<void> out_;  // the message being written
+  std::string head_;  // the answer being written: status line and headers
+  std::string body_;  // and its body
   State state_ = State::reading_header;
   bool timed_out_ = false;
   bool first_request_ = true;
