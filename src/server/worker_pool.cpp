@@ -13,7 +13,8 @@ constexpr auto kSpin = std::chrono::microseconds(50);
 
 }  // namespace
 
-WorkerPool::WorkerPool(unsigned threads) {
+WorkerPool::WorkerPool(unsigned threads)
+    : max_spinners_(std::clamp(std::thread::hardware_concurrency(), 1u, std::max(threads, 1u))) {
   threads_.reserve(std::max(threads, 1u));
   for (unsigned i = 0; i < std::max(threads, 1u); ++i) threads_.emplace_back([this] { work(); });
 }
@@ -29,8 +30,8 @@ void WorkerPool::push(std::unique_ptr<Task> task) {
     if (stopping_ && threads_.empty()) return;  // joined: nobody would run it
     jobs_.push_back(std::move(task));
     queued_.store(jobs_.size(), std::memory_order_release);
-    // A spinner takes one job; any more need a sleeper.
-    wake = sleeping_ > 0 && jobs_.size() > (spinner_ ? 1u : 0u);
+    // Each spinner takes one job; any more need a sleeper.
+    wake = sleeping_ > 0 && jobs_.size() > spinners_;
   }
   if (wake) wake_.notify_one();
 }
@@ -49,12 +50,12 @@ bool WorkerPool::spin_for_job() const noexcept {
 void WorkerPool::work() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (jobs_.empty() && !stopping_ && !spinner_) {
-      spinner_ = true;
+    if (jobs_.empty() && !stopping_ && spinners_ < max_spinners_) {
+      ++spinners_;
       lock.unlock();
       spin_for_job();
       lock.lock();
-      spinner_ = false;
+      --spinners_;
     }
     while (jobs_.empty() && !stopping_) {
       ++sleeping_;

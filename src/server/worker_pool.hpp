@@ -5,9 +5,9 @@
 // its worker asleep, so each request pays a futex wake, a futex wait and two context switches — about
 // two thirds of the server's CPU per request on the bench query (bench/notes.md, "Worker hand-off").
 // Here a worker that runs out of jobs first spins for a short while before it sleeps, one spinner at a
-// time, and a job posted while a spinner watches the queue wakes nobody: under load the next job is
-// taken by a thread that is already running. A job the spinner cannot take alone (a second one queued
-// meanwhile) wakes a sleeper at once, so a blocking handler never holds up the one behind it.
+// time per core, and a job posted while a spinner watches the queue wakes nobody: under load the next job is
+// taken by a thread that is already running. A job the spinners cannot take (more queued than there are
+// spinners) wakes a sleeper at once, so a blocking handler never holds up the one behind it.
 
 #include <atomic>
 #include <condition_variable>
@@ -62,7 +62,8 @@ class WorkerPool {
   std::deque<std::unique_ptr<Task>> jobs_;  // under mutex_
   std::atomic<std::size_t> queued_{0};      // jobs_.size(), for the spinner to watch without the lock
   unsigned sleeping_ = 0;                   // workers waiting on wake_ (under mutex_)
-  bool spinner_ = false;                    // a worker is spinning (under mutex_)
+  unsigned spinners_ = 0;                   // workers spinning (under mutex_)
+  unsigned max_spinners_ = 1;               // one per core, at most one per worker
   bool stopping_ = false;                   // join() was called (under mutex_)
   std::vector<std::thread> threads_;
 };
