@@ -68,7 +68,7 @@ def make_systems(bin_dir):
         System("igniter-cpp-io", [os.path.join(bin_dir, "igniter_bench")], sse_paths,
                env={"PORT": "@PORT@", "MAX_CONNECTIONS": "19900", "WORKER_THREADS": "0", "LOG_LEVEL": "off"},
                note="extra row, not the default: handlers on the I/O threads, no request log",
-               only={"fanout": None}),
+               only={"fanout": None, "revalidation": None, "http": None}),
         System("igniter-js", ["node", "server.mjs"], sse_paths, env={"PORT": "@PORT@"},
                cwd=os.path.join(HERE, "peers/igniter-js"), note="Igniter.js 0.3.40, Node " + node_version()),
         System("nchan", ["nginx"], {"sse": "/sub", "pub": "/pub", "reval_sse": "/reval/sub", "list": "/list",
