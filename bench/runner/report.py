@@ -138,7 +138,7 @@ def report(out, res, systems, args, results_md):
              "(AppOptions' defaults: handlers on the worker pool, one I/O thread per core, one log line per "
              "request; only max_connections is raised, to 19 900, because this machine allows 20 000 open files "
              "per process); **igniter-cpp-io** is the same app with handlers on the I/O threads and no request "
-             "log, how earlier runs measured it, shown as an extra row of the fan-out table only. Igniter.js is "
+             "log, how earlier runs measured it, shown as an extra row of the fan-out, revalidation and HTTP tables. Igniter.js is "
              "bench/peers/igniter-js/server.mjs on Node's http server; Nchan's configuration is "
              "bench/peers/nchan/nginx.conf.in.\n")
     L.append("Raw data: `results.json`, one CSV per scenario and every loadgen output under `raw/`.\n")

@@ -27,6 +27,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -162,22 +163,32 @@ class Server {
     std::string data = (dir_ / "data").string();
     std::string log = (dir_ / "server.log").string();
     std::string tsan = tsan_options(settings_);
+    // The child's environment is built here, before fork(): between fork() and exec the child of a
+    // threaded process may only make async-signal-safe calls (setenv allocates; an allocator lock held by
+    // another thread at the fork would never be released in the child).
+    std::vector<std::string> env_text = {"PORT=" + port, "HOST=127.0.0.1", "DATA_DIR=" + data,
+                                         "IGNITER_STORE=" + store_url_, "TSAN_OPTIONS=" + tsan};
+    for (char** e = environ; *e; ++e) {
+      std::string_view entry(*e);
+      auto name = entry.substr(0, entry.find('=') + 1);
+      if (name != "PORT=" && name != "HOST=" && name != "DATA_DIR=" && name != "IGNITER_STORE=" &&
+          name != "TSAN_OPTIONS=")
+        env_text.emplace_back(entry);
+    }
+    std::vector<char*> envp;
+    for (auto& entry : env_text) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {  // the child: async-signal-safe calls only, then exec
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(1);
-      ::setenv("PORT", port.c_str(), 1);
-      ::setenv("HOST", "127.0.0.1", 1);
-      ::setenv("DATA_DIR", data.c_str(), 1);
-      ::setenv("IGNITER_STORE", store_url_.c_str(), 1);
-      ::setenv("TSAN_OPTIONS", tsan.c_str(), 1);
       int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       int null = ::open("/dev/null", O_RDWR);
       ::dup2(null, 0);
       ::dup2(null, 1);
       ::dup2(out, 2);
-      ::execl(settings_.server.c_str(), settings_.server.c_str(), static_cast<char*>(nullptr));
+      ::execle(settings_.server.c_str(), settings_.server.c_str(), static_cast<char*>(nullptr), envp.data());
       ::_exit(127);
     }
   }
