@@ -190,6 +190,10 @@ void Hub::start() {
 
 void Hub::track_presence(PresenceOptions options, Realtime& realtime) {
   if (presence_) throw std::logic_error("Realtime::track_presence: called twice");
+  // Streams already open would never be counted, and the endpoint's route table is read-only by now.
+  if (app_.lifecycle.running)
+    throw std::logic_error(
+        "Realtime::track_presence: the server is running; call it before App::start or App::listen");
   bool http = options.serve_http;
   presence_ = std::make_unique<PresenceTracker>(
       std::move(options), std::dynamic_pointer_cast<store::RedisStore>(app_.store), realtime, app_.logger);

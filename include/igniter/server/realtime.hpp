@@ -100,7 +100,7 @@ class Realtime {
 
   /// Tracks who has a stream open on `options.channels` (docs/presence.md): configuration, called once
   /// before the server starts. Throws std::invalid_argument for an invalid channel name or interval, and
-  /// std::logic_error when called twice.
+  /// std::logic_error when called twice or while the server is running.
   Realtime& track_presence(PresenceOptions options);
   /// Who is on `channel` now, over every process of the cluster: open streams, anonymous ones, members.
   /// Joins and leaves show within PresenceOptions::flush_interval on other processes (at once on this

@@ -69,6 +69,19 @@ class Presence : public ::testing::Test {
   std::uint16_t port_ = 0;
 };
 
+TEST_F(Presence, TrackingAskedForOnceTheServerRunsIsRefusedWithAClearError) {
+  app_ = std::make_unique<App>(AppOptions{.io_threads = 1, .worker_threads = 1, .log_level = LogLevel::off});
+  port_ = app_->start(0);
+  try {
+    app_->realtime().track_presence({.channels = {"room"}});
+    FAIL() << "track_presence after start was accepted";
+  } catch (const std::logic_error& error) {
+    EXPECT_NE(std::string(error.what()).find("before App::start"), std::string::npos) << error.what();
+  }
+  // The server goes on: nothing was half set up.
+  EXPECT_EQ(fetch(port_, "GET", "/api/v1/sse/events/presence?channel=room").status, 404u);
+}
+
 TEST_F(Presence, AStreamIsListedAtOnceAndLeavesAfterTheLinger) {
   start({.channels = {"room"}, .linger = 300ms});
   auto alice = open("alice", "room");
