@@ -5,9 +5,9 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/read_size.hpp>
-#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <sstream>
@@ -390,8 +390,19 @@ void HttpSession::respond(Response response, bool keep_alive) {
   state_ = State::writing;
   set_deadline(app_.options.idle_timeout);
   if (request_id_.empty()) request_id_ = app_.make_request_id();
+  // A final answer's status has three digits and is not 1xx (an interim answer: the client would wait for
+  // another). A handler's mistake becomes a logged 500, not bytes the client cannot frame.
+  if (response.status() < 200 || response.status() > 999) {
+    app_.logger.error("request " + request_id_ + " answered with status " +
+                      std::to_string(response.status()) + ", sent as 500 (a final status is 200 to 999)");
+    response = ResponseBuilder{}.error(500, "ERR_INTERNAL_SERVER_ERROR", "Internal Server Error",
+                                       json::object{{"requestId", request_id_}});
+  }
 
   body_ = std::move(response).body();
+  // 204 and 304 have no body and no Content-Length (RFC 9110 §8.6, §15.4.5): a body a handler gave one
+  // is dropped, or the client would read it as the start of the next answer.
+  if (response.status() == 204 || response.status() == 304) body_.clear();
   // JSON is declared UTF-8: bytes that are not (a path or a header echoed in a message) become U+FFFD.
   if (response.content_type().rfind("application/json", 0) == 0 && !valid_utf8(body_))
     body_ = to_valid_utf8(body_);
@@ -449,7 +460,9 @@ void HttpSession::write_head(const Response& response, bool keep_alive) {
   if (auto hsts = app_.options.tls.hsts_max_age; hsts.count() > 0 && stream_.is_tls() && !own_hsts)
     head_.append("Strict-Transport-Security: max-age=").append(std::to_string(hsts.count())).append("\r\n");
   if (!keep_alive) head_.append("Connection: close\r\n");
-  head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n\r\n");
+  if (response.status() != 204 && response.status() != 304)
+    head_.append("Content-Length: ").append(std::to_string(body_.size())).append("\r\n");
+  head_.append("\r\n");
 }
 
 void HttpSession::on_written(beast::error_code ec, bool keep_alive) {

@@ -103,6 +103,29 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"data":null,"error":{"message":"Unprocessable Entity","code":"ERR_UNPROCESSABLE_ENTITY"}})"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(Actions, NoContentCarriesNoLengthAndNoBodyEvenWhenAHandlerGaveOne) {
+  TestServer server;
+  Connection c(server.port());
+  for (const char* code : {"nocontent", "nocontent-with-body"}) {
+    auto r = c.request("GET", std::string("/api/v1/demo/status/") + code);
+    EXPECT_EQ(r.status, 204u) << code;
+    EXPECT_EQ(r.header("content-length"), "") << code;
+    EXPECT_EQ(r.body, "") << code;
+  }
+  // The connection is still framed: the next answer on it is read whole.
+  EXPECT_EQ(c.request("GET", "/api/v1/demo/status/ok").body, R"({"data":"ok","error":null})");
+}
+
+TEST(Actions, AStatusThatIsNotAFinalOneIsSentAsA500) {
+  TestServer server;
+  Connection c(server.port());
+  for (const char* code : {"interim", "four-digits"}) {
+    auto r = c.request("GET", std::string("/api/v1/demo/status/") + code);
+    EXPECT_EQ(r.status, 500u) << code;
+    EXPECT_EQ(r.json().at("error").at("code"), "ERR_INTERNAL_SERVER_ERROR") << code;
+  }
+}
+
 TEST(Actions, RedirectCarriesLocation) {
   TestServer server;
   EXPECT_EQ(fetch(server.port(), "GET", "/api/v1/demo/status/redirect").header("location"), "/elsewhere");

@@ -133,6 +133,10 @@ class TestServer {
                      if (code == "json") return c.response.json(json::array{1, 2});
                      if (code == "teapot") return c.response.status(418, "short and stout");
                      if (code == "nocontent") return c.response.no_content();
+                     // Handler mistakes the server must not put on the wire as they are.
+                     if (code == "nocontent-with-body") return Response(204, "oops", "text/plain");
+                     if (code == "interim") return Response(100, "", "");
+                     if (code == "four-digits") return Response(1000, "x", "text/plain");
                      if (code == "redirect") return c.response.redirect("/elsewhere");
                      if (code == "bad")
                        return c.response.bad_request("Bad input", json::object{{"field", "x"}});
