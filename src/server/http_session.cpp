@@ -1,6 +1,5 @@
 #include "server/http_session.hpp"
 
-#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
@@ -8,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/container/static_vector.hpp>
 #include <boost/url/parse.hpp>
 #include <limits>
 #include <sstream>
@@ -424,9 +424,11 @@ void HttpSession::respond(Response response, bool keep_alive) {
     app_.logger.info(line);
   }
 
-  // HEAD: the head a GET would get, Content-Length included, and no body.
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body_)};
-  if (request_.method == Method::HEAD) buffers[1] = {};
+  // HEAD: the head a GET would get, Content-Length included, and no body. Not a std::array of two: Asio's
+  // write of exactly that shape hands the stream an empty first buffer once the head is out, and
+  // beast::flat_stream (TLS) writes nothing for it, so the body was never sent over TLS.
+  boost::container::static_vector<asio::const_buffer, 2> buffers{asio::buffer(head_)};
+  if (request_.method != Method::HEAD && !body_.empty()) buffers.push_back(asio::buffer(body_));
   asio::async_write(stream_, buffers,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                       self->on_written(ec, keep_alive);

@@ -223,6 +223,27 @@ TEST(Https, AnswersCarryHstsWhenConfigured) {
   EXPECT_NE(head.find("Strict-Transport-Security: max-age=600"), std::string::npos) << head;
 }
 
+TEST(Https, AnAnswerLargerThanOneTlsRecordArrivesWholeTwiceOnOneConnection) {
+  // Head and body are one gather-write; over TLS a body past one record (16 KiB) once never left.
+  ServerFiles files("a");
+  ClientTestServer server(tls_options(files));
+  std::string content(40000, 'x');
+  auto created = curl(
+      "-o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{\"title\":\"big\","
+      "\"content\":\"" +
+      content + "\"}' " + https_url(server.port(), "/api/v1/posts/"));
+  ASSERT_EQ(created, "201");
+  auto url = https_url(server.port(), "/api/v1/posts/1");
+  // Two requests, one connection (curl reuses it): sizes of the whole answers, one per line.
+  auto sizes = curl("-o /dev/null -o /dev/null -w '%{http_code} %{size_download} %{num_connects}\\n' " + url +
+                    " " + url);
+  auto expected = std::to_string(
+      std::string(R"({"data":{"id":1,"title":"big","content":"","author":"anonymous"},"error":null})")
+          .size() +
+      content.size());
+  EXPECT_EQ(sizes, "200 " + expected + " 1\n200 " + expected + " 0\n") << sizes;
+}
+
 TEST(Https, TheStreamHeadAndAStreamRefusalCarryHstsWhenConfigured) {
   ServerFiles files("a");
   auto options = tls_options(files, {.hsts_max_age = std::chrono::seconds(600)});
