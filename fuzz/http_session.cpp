@@ -124,8 +124,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto& io = h.shard.io;
   tcp::socket client(io), server(io);
-  client.connect(h.acceptor.local_endpoint());
-  h.acceptor.accept(server);
+  // libFuzzer's timers send signals that can interrupt these blocking calls (EINTR): retry them, the
+  // harness must not fail on its own plumbing.
+  boost::system::error_code ec;
+  // A connect the signal interrupted goes on in the kernel: retrying it says "already" until it is done.
+  do client.connect(h.acceptor.local_endpoint(), ec);
+  while (ec == asio::error::interrupted || ec == asio::error::already_started);
+  if (ec == asio::error::already_connected) ec = {};
+  if (ec) throw boost::system::system_error(ec, "fuzz harness: connect");
+  do h.acceptor.accept(server, ec);
+  while (ec == asio::error::interrupted);
+  if (ec) throw boost::system::system_error(ec, "fuzz harness: accept");
   h.app.connections.open.fetch_add(1);
   std::make_shared<igniter::server::HttpSession>(h.app, h.shard, igniter::server::Stream(std::move(server)))
       ->start();
