@@ -157,7 +157,8 @@ def main():
               ["system", "clients", "ready", "round_trip_ms_median", "last_event_ms_median", "rounds",
                "incomplete_rounds", "error"])
     write_csv(os.path.join(out, "http.csv"), res["http"],
-              ["system", "requests_per_second", "p99_ms", "non_2xx", "server_cpu_percent", "error"])
+              ["system", "requests_per_second", "rps_min", "rps_max", "rounds", "p99_ms", "non_2xx", "server_cpu_percent",
+               "error"])
     res["plots"] = plots(out, res, [s.name for s in systems])
     report(out, res, systems, args, results_md)
     log(f"done in {res['seconds']:.0f} s: {results_md}")

@@ -293,18 +293,21 @@ def report(out, res, systems, args, results_md):
     L.append("## 5. HTTP JSON query\n")
     L += [x for x in [stamp("http")] if x]
     L.append(f"`wrk -t2 -c{args.wrk_conns} -d{args.duration}s` on the same ~600-byte JSON document "
-             "(`GET /api/v1/bench/query`; nginx answers it from its configuration, a reference, not an app).\n")
-    L.append("| system | requests/s | p99 ms | non-2xx | server CPU | igniter-cpp ÷ it |")
-    L.append("|---|---:|---:|---:|---:|---:|")
+             "(`GET /api/v1/bench/query`; nginx answers it from its configuration, a reference, not an app), "
+             "in interleaved rounds (each round runs every system once, one after the other): the median "
+             "round, and the range of all rounds.\n")
+    L.append("| system | requests/s | range of the rounds | p99 ms | non-2xx | server CPU | igniter-cpp ÷ it |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|")
     base = find(res["http"], "igniter-cpp").get("requests_per_second")
     for s in names:
         r = find(res["http"], s)
         if not r:
             continue
         if "error" in r:
-            L.append(f"| {s} | failed: {r['error']} |||||")
+            L.append(f"| {s} | failed: {r['error']} ||||||")
             continue
-        L.append(f"| {s} | {fmt(r['requests_per_second'])} | {fmt(r['p99_ms'], 2)} | {r['non_2xx']} | "
+        spread = (f"{fmt(r['rps_min'])}–{fmt(r['rps_max'])} ({r['rounds']})" if "rounds" in r else "—")
+        L.append(f"| {s} | {fmt(r['requests_per_second'])} | {spread} | {fmt(r['p99_ms'], 2)} | {r['non_2xx']} | "
                  f"{fmt(r['server_cpu_percent'])}% | {ratio(base, r['requests_per_second'])} |")
     L.append("")
     # 6 cluster

@@ -514,15 +514,6 @@ void App::Impl::accept_redirect(server::Shard& shard) {
 
 namespace {
 
-std::string http_date() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[64];
-  std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
-  return text;
-}
-
 std::chrono::milliseconds sweep_period(const AppOptions& o) {
   auto shortest = std::min({o.header_timeout, o.body_timeout, o.idle_timeout});
   return std::clamp(shortest / 4, std::chrono::milliseconds(20), std::chrono::milliseconds(500));
@@ -531,7 +522,6 @@ std::chrono::milliseconds sweep_period(const AppOptions& o) {
 }  // namespace
 
 void App::Impl::sweep(server::Shard& shard) {
-  shard.date = http_date();
   auto now = Clock::now();
   // Collect first: expire() may unlink a session from the list we walk.
   std::vector<std::shared_ptr<server::HttpSession>> expired;
@@ -608,7 +598,6 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     accept_redirect(*shards[0]);
   }
   for (auto& shard : shards) {
-    shard->date = http_date();
     shard->spare_descriptor = open_spare_descriptor();
     accept(*shard);
     sweep(*shard);

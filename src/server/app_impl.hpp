@@ -49,7 +49,6 @@ struct Shard {
   int spare_descriptor = -1;  ///< Held open (/dev/null) so that, out of descriptors, one can still be
                               ///< freed to accept a client, answer 503 and close.
   SessionList sessions;
-  std::string date;  ///< The HTTP Date header value, refreshed by the sweeper.
   std::unique_ptr<RealtimeShard> realtime;
   std::thread thread;
 };

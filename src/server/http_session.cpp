@@ -1,5 +1,7 @@
 #include "server/http_session.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
@@ -9,6 +11,8 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/container/static_vector.hpp>
 #include <boost/url/parse.hpp>
+#include <cstring>
+#include <ctime>
 #include <limits>
 #include <sstream>
 #include <string_view>
@@ -62,6 +66,12 @@ bool valid_utf8(std::string_view text) noexcept {
   auto* s = reinterpret_cast<const unsigned char*>(text.data());
   auto* end = s + text.size();
   while (s < end) {
+    // ASCII, the bulk of any JSON answer, eight bytes at a time.
+    for (std::uint64_t chunk; end - s >= 8; s += 8) {
+      std::memcpy(&chunk, s, 8);
+      if (chunk & 0x8080808080808080ULL) break;
+    }
+    if (s == end) break;
     if (*s < 0x80) {
       ++s;
       continue;
@@ -128,6 +138,21 @@ std::string escape_lenient(std::string_view target) {
   return out;
 }
 
+// The Date header's value, formatted again only when the second changes; per thread, since workers
+// write answers too.
+std::string_view http_date_now() {
+  thread_local std::time_t second = -1;
+  thread_local char text[40];
+  thread_local std::size_t length = 0;
+  if (std::time_t now = std::time(nullptr); now != second) {
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    second = now;
+    length = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &utc);
+  }
+  return {text, length};
+}
+
 }  // namespace
 
 HttpSession::HttpSession(App::Impl& app, Shard& shard, Stream stream, bool redirect)
@@ -153,6 +178,7 @@ void HttpSession::start() {
   beast::error_code ec;
   auto peer = stream_.socket().remote_endpoint(ec);
   if (!ec) request_.remote = peer.address().to_string() + ":" + std::to_string(peer.port());
+  peer_client_ = igniter::http::client_address({}, request_);
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   if (stream_.is_tls()) return handshake();
   read_header();
@@ -193,6 +219,14 @@ void HttpSession::set_deadline(std::chrono::milliseconds timeout) {
 }
 
 void HttpSession::read_header() {
+  prepare_request();
+  if (first_request_ || buffer_.size() > 0) return read_header_now();
+  // Between requests the idle timeout runs; once the next request's first bytes arrive, its header
+  // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
+  await_next_request();
+}
+
+void HttpSession::prepare_request() {
   state_ = State::reading_header;
   timed_out_ = false;
   parser_.emplace();
@@ -201,10 +235,6 @@ void HttpSession::read_header() {
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   chunk_extension_bytes_ = 0;
   parser_->on_chunk_header(on_chunk_header_);
-  if (first_request_ || buffer_.size() > 0) return read_header_now();
-  // Between requests the idle timeout runs; once the next request's first bytes arrive, its header
-  // must come in header_timeout, as the first one's (a slow header holds the connection no longer).
-  await_next_request();
 }
 
 void HttpSession::read_header_now() {
@@ -217,6 +247,15 @@ void HttpSession::read_header_now() {
 void HttpSession::expire() {
   if (state_ == State::closed) return;
   if (state_ == State::lingering) return finish_close();
+  if (state_ == State::handling) {
+    // Reading ahead: a handler that takes long is not an idle connection, and the idle time starts when
+    // the worker wrote its answer.
+    auto idle_since = answer_.load(std::memory_order_acquire) == Answer::written
+                          ? Clock::time_point(Clock::duration(answered_at_.load(std::memory_order_relaxed)))
+                          : Clock::now();
+    if (auto deadline = idle_since + app_.options.idle_timeout; deadline > Clock::now())
+      return void(deadline_ = deadline);
+  }
   timed_out_ = true;
   deadline_ = Clock::time_point::max();
   beast::error_code ignored;
@@ -227,6 +266,9 @@ void HttpSession::drain() {
   // Idle between requests (nothing received yet), or still shaking hands: close now. Anything else
   // finishes, then closes.
   if (state_ == State::handshaking) return finish_close();
+  // Reading ahead: idle once the worker's answer is out; if it is not, the worker hands the connection
+  // back (resume) and it closes then.
+  if (state_ == State::handling && reading_ahead_ && !resume_owed_ && !claim_resume()) return finish_close();
   if (state_ == State::reading_header && !parser_->got_some() && buffer_.size() == 0) finish_close();
 }
 
@@ -252,9 +294,15 @@ void HttpSession::on_header(beast::error_code ec) {
   request_.target.assign(head.target().data(), head.target().size());
   for (const auto& field : head)
     request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  // Per request: behind a proxy, one upstream connection carries many clients' requests.
-  request_.client = igniter::http::client_address(app_.trusted_proxies, request_);
-  request_.scheme = igniter::http::forwarded_scheme(app_.trusted_proxies, request_, stream_.is_tls());
+  // Per request behind a trusted proxy (one upstream connection carries many clients' requests); else
+  // the peer's address, known since the connection opened.
+  if (app_.trusted_proxies.empty()) {
+    request_.client = peer_client_;
+    request_.scheme = stream_.is_tls() ? "https" : "http";
+  } else {
+    request_.client = igniter::http::client_address(app_.trusted_proxies, request_);
+    request_.scheme = igniter::http::forwarded_scheme(app_.trusted_proxies, request_, stream_.is_tls());
+  }
 
   // Framing first: whatever the answer, a request whose body cannot be delimited closes the connection.
   if (auto status = check_transfer_encoding(head); status == 400)
@@ -362,19 +410,112 @@ void HttpSession::run_action(const Action& action, Request request) {
   state_ = State::handling;
   deadline_ = Clock::time_point::max();
   bool keep_alive = parser_->get().keep_alive();
-  auto work = [self = shared_from_this(), &action, request = std::move(request), keep_alive]() mutable {
+  if (!app_.workers || action.options.run_on_io_thread) {
+    Response response = app_.handle(action, request, request_id_);
+    request_ = std::move(request);
+    return respond(std::move(response), keep_alive);
+  }
+  // On the worker pool. Over plain TCP the worker writes the answer itself when the socket takes it whole
+  // (one non-blocking send, never a wait), and meanwhile this thread reads ahead. Over TLS the stream is
+  // this thread's alone: the answer comes back here.
+  bool direct = !stream_.is_tls();
+  if (direct) read_ahead();
+  app_.workers->post([self = shared_from_this(), &action, request = std::move(request), keep_alive,
+                      direct]() mutable {
     Response response = self->app_.handle(action, request, self->request_id_);
     self->request_ = std::move(request);
-    if (self->shard_.io.get_executor().running_in_this_thread())
-      return self->respond(std::move(response), keep_alive);
+    std::size_t sent = 0;
+    if (direct && keep_alive && !self->app_.lifecycle.draining.load(std::memory_order_relaxed)) {
+      self->prepare_answer(response, keep_alive);
+      if (self->send_directly(sent)) {
+        self->head_.clear();
+        std::string().swap(self->body_);
+        self->request_id_.clear();
+        self->request_ = Request{.remote = std::move(self->request_.remote)};
+        self->answered_at_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        // Past this exchange the session is the I/O thread's again.
+        if (self->answer_.exchange(Answer::written, std::memory_order_acq_rel) == Answer::awaited)
+          asio::post(self->shard_.io, [self] { self->resume(); });
+        return;
+      }
+      return asio::post(self->shard_.io, [self, sent, keep_alive] { self->write_answer(sent, keep_alive); });
+    }
     asio::post(self->shard_.io, [self, response = std::move(response), keep_alive]() mutable {
       self->respond(std::move(response), keep_alive);
     });
-  };
-  if (app_.workers && !action.options.run_on_io_thread)
-    app_.workers->post(std::move(work));
-  else
-    work();
+  });
+}
+
+void HttpSession::read_ahead() {
+  answer_.store(Answer::pending, std::memory_order_relaxed);
+  resume_owed_ = false;
+  parked_ = false;
+  set_deadline(app_.options.idle_timeout);  // expire() holds it off until the answer is out
+  if (buffer_.size() > 0) {
+    // The client pipelined: the next request's bytes are here already.
+    parked_ = true;
+    parked_error_ = {};
+    claim_resume();
+    return;
+  }
+  reading_ahead_ = true;
+  auto space = buffer_.prepare(beast::read_size(buffer_, buffer_.max_size()));
+  stream_.async_read_some(space, [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+    self->on_read_ahead(ec, bytes);
+  });
+}
+
+void HttpSession::on_read_ahead(beast::error_code ec, std::size_t bytes) {
+  reading_ahead_ = false;
+  if (state_ == State::closed || state_ == State::lingering) return;
+  if (!ec) buffer_.commit(bytes);
+  // The answer is not out yet: this thread is writing it (on_written goes on), or the worker has it
+  // (it hands the connection back: resume(), or on_written if this thread is to write it after all).
+  if (state_ == State::writing || (state_ == State::handling && (resume_owed_ || claim_resume()))) {
+    parked_ = true;
+    parked_error_ = ec;
+    return;
+  }
+  // The answer is out (the worker wrote it, or this thread did and prepared the next request).
+  continue_after_answer(ec);
+}
+
+bool HttpSession::claim_resume() {
+  auto expected = Answer::pending;
+  resume_owed_ = answer_.compare_exchange_strong(expected, Answer::awaited, std::memory_order_acq_rel);
+  return resume_owed_;
+}
+
+void HttpSession::resume() {
+  resume_owed_ = false;
+  if (state_ == State::closed || state_ == State::lingering) return;
+  if (parked_) {
+    parked_ = false;
+    return continue_after_answer(parked_error_);
+  }
+  // Claimed by drain(): the read ahead is still waiting for a request that will not be served.
+  if (app_.lifecycle.draining.load(std::memory_order_relaxed)) return finish_close();
+  prepare_request();
+}
+
+void HttpSession::continue_after_answer(beast::error_code ec) {
+  if (state_ != State::reading_header) prepare_request();  // the parser still holds the answered request
+  first_request_ = false;
+  if (ec) return on_header(ec);
+  read_header_now();
+}
+
+bool HttpSession::send_directly(std::size_t& sent) {
+  iovec parts[2] = {{head_.data(), head_.size()}, {body_.data(), body_.size()}};
+  std::size_t parts_count = request_.method != Method::HEAD && !body_.empty() ? 2 : 1;
+  std::size_t total = head_.size() + (parts_count == 2 ? body_.size() : 0);
+  msghdr message{};
+  message.msg_iov = parts;
+  message.msg_iovlen = parts_count;
+  // Non-blocking whatever the socket's mode: a client that does not read costs this worker nothing.
+  auto n = ::sendmsg(stream_.socket().native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+  sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+  return sent == total;
 }
 
 void HttpSession::respond_error(unsigned status, std::string_view message, bool keep_alive) {
@@ -387,8 +528,11 @@ void HttpSession::respond_error(unsigned status, std::string_view message, bool 
 void HttpSession::respond(Response response, bool keep_alive) {
   if (state_ == State::closed || state_ == State::lingering) return;
   if (app_.lifecycle.draining.load(std::memory_order_relaxed)) keep_alive = false;
-  state_ = State::writing;
-  set_deadline(app_.options.idle_timeout);
+  prepare_answer(response, keep_alive);
+  write_answer(0, keep_alive);
+}
+
+void HttpSession::prepare_answer(Response& response, bool keep_alive) {
   if (request_id_.empty()) request_id_ = app_.make_request_id();
   // A final answer's status has three digits and is not 1xx (an interim answer: the client would wait for
   // another). A handler's mistake becomes a logged 500, not bytes the client cannot frame.
@@ -423,12 +567,18 @@ void HttpSession::respond(Response response, bool keep_alive) {
     line.append(request_id_).append(" client=").append(request_.client);
     app_.logger.info(line);
   }
+}
 
+void HttpSession::write_answer(std::size_t sent, bool keep_alive) {
+  state_ = State::writing;
+  set_deadline(app_.options.idle_timeout);
   // HEAD: the head a GET would get, Content-Length included, and no body. Not a std::array of two: Asio's
   // write of exactly that shape hands the stream an empty first buffer once the head is out, and
   // beast::flat_stream (TLS) writes nothing for it, so the body was never sent over TLS.
-  boost::container::static_vector<asio::const_buffer, 2> buffers{asio::buffer(head_)};
-  if (request_.method != Method::HEAD && !body_.empty()) buffers.push_back(asio::buffer(body_));
+  boost::container::static_vector<asio::const_buffer, 2> buffers;
+  if (sent < head_.size()) buffers.push_back(asio::buffer(head_) + sent);
+  if (request_.method != Method::HEAD && !body_.empty())
+    buffers.push_back(asio::buffer(body_) + (sent > head_.size() ? sent - head_.size() : 0));
   asio::async_write(stream_, buffers,
                     [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                       self->on_written(ec, keep_alive);
@@ -449,7 +599,7 @@ void HttpSession::write_head(const Response& response, bool keep_alive) {
   }
   head_.clear();
   head_.append("HTTP/1.1 ").append(std::to_string(response.status())).append(1, ' ').append(reason);
-  head_.append("\r\nServer: igniter-cpp\r\nDate: ").append(shard_.date).append("\r\n");
+  head_.append("\r\nServer: igniter-cpp\r\nDate: ").append(http_date_now()).append("\r\n");
   if (!content_type.empty()) head_.append("Content-Type: ").append(content_type).append("\r\n");
   for (const auto& [name, value] : response.headers()) {
     if (iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection"))
@@ -473,6 +623,15 @@ void HttpSession::on_written(beast::error_code ec, bool keep_alive) {
   request_id_.clear();
   request_ = Request{.remote = std::move(request_.remote)};
   if (ec || !keep_alive || app_.lifecycle.draining.load(std::memory_order_relaxed)) return close();
+  if (parked_) {
+    // The read ahead got the next request's bytes (or an error) while this answer was on its way.
+    parked_ = false;
+    return continue_after_answer(parked_error_);
+  }
+  if (reading_ahead_) {
+    prepare_request();                               // on_read_ahead goes on from here
+    return set_deadline(app_.options.idle_timeout);  // idle from the end of this write
+  }
   read_header();
 }
 

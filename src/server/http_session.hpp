@@ -1,7 +1,12 @@
 #pragma once
 // One HTTP/1.1 connection: reads requests, routes them, runs actions (on the worker pool unless the action
 // runs on the I/O thread), writes responses, keeps the connection alive.
+//
+// A handler on the worker pool writes its own answer when the socket takes it whole (plain TCP): no hop
+// back to the I/O thread, which meanwhile already waits for the next request's bytes ("reads ahead").
+// `answer_` orders the two threads; see run_action.
 
+#include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -50,7 +55,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   void read_body();
   void on_body(boost::beast::error_code ec);
   void run_action(const Action& action, Request request);
+  /// While a handler runs on the worker pool: waits for the next request's first bytes (or the end).
+  void read_ahead();
+  void on_read_ahead(boost::beast::error_code ec, std::size_t bytes);
+  /// I/O thread: asks the worker to hand the connection back once its answer is out (false: it is out).
+  bool claim_resume();
+  /// I/O thread, the worker wrote the answer and the gate was claimed: go on with the connection.
+  void resume();
+  /// I/O thread, the answer is out: the next request starts with what the read ahead got.
+  void continue_after_answer(boost::beast::error_code ec);
+  /// Worker thread: writes the answer prepared in head_ and body_ with one non-blocking send. True when
+  /// the socket took all of it; else `sent` is what it took and the I/O thread writes the rest.
+  bool send_directly(std::size_t& sent);
   void respond(Response response, bool keep_alive);
+  /// Everything of an answer but its write: checks, head_, body_, the log line. Any thread that owns the
+  /// session's answer (the I/O thread, or the worker that ran the handler).
+  void prepare_answer(Response& response, bool keep_alive);
+  /// Writes head_ and body_ from byte `sent` on, then on_written.
+  void write_answer(std::size_t sent, bool keep_alive);
   void respond_error(unsigned status, std::string_view message, bool keep_alive = false);
   /// Answers `status` with `code` and closes: for requests whose body, if any, is not read.
   void reject(unsigned status, std::string_view code, std::string_view message);
@@ -61,6 +83,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   void linger();
   void finish_close();
   void set_deadline(std::chrono::milliseconds timeout);
+  /// The setup of the next request's read (parser, limits), without starting it.
+  void prepare_request();
   /// The 308 to https of a redirect listener's request.
   Response redirect_to_https() const;
 
@@ -73,11 +97,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   std::function<void(std::uint64_t, boost::beast::string_view, boost::beast::error_code&)> on_chunk_header_;
   Request request_;
   const Action* action_ = nullptr;
+  using Clock = std::chrono::steady_clock;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::string head_;  // the answer being written: status line and headers
   std::string body_;  // and its body
   State state_ = State::reading_header;
+  // A handler's answer against the read ahead. The I/O thread stores `pending` when it hands a handler to
+  // the worker pool; the worker moves it to `written` once its answer is out, or, finding `awaited`
+  // (the I/O thread claimed the connection back: bytes or an error arrived, or a drain), posts resume().
+  enum class Answer : std::uint8_t { pending, awaited, written };
+  std::atomic<Answer> answer_{Answer::written};
+  std::atomic<Clock::rep> answered_at_{0};  // when the worker wrote its answer (steady clock)
+  bool reading_ahead_ = false;              // I/O thread: the read ahead is outstanding
+  bool resume_owed_ = false;                // I/O thread: it claimed the gate; the worker will post resume()
+  bool parked_ = false;                     // I/O thread: the read ahead completed before the answer was out
+  boost::beast::error_code parked_error_;   // and what it completed with
+  std::string peer_client_;                 // the client's address when no proxy is trusted (per connection)
   bool timed_out_ = false;
   bool first_request_ = true;
   bool handed_off_ = false;

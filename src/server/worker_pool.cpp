@@ -10,13 +10,24 @@ namespace {
 // Long enough to cover the gap between two requests of a loaded server (a few to tens of microseconds),
 // short enough that an idle server spends well under 1% of a core on it per request it serves.
 constexpr auto kSpin = std::chrono::microseconds(50);
+// A job started this recently is counted on to finish soon (a fast handler takes a few microseconds).
+constexpr auto kFresh = std::chrono::microseconds(50);
+// A queue that has not moved for this long has only blocked workers to count on: a sleeper is woken.
+// Short against any blocking call, long against the time a fast job takes.
+constexpr auto kStall = std::chrono::microseconds(200);
+// The watchdog's period while jobs come. Under load every push checks for a stall; the watchdog is for
+// the job posted last, behind blocked workers, when no push follows it.
+constexpr auto kWatchPeriod = std::chrono::milliseconds(2);
 
 }  // namespace
 
 WorkerPool::WorkerPool(unsigned threads)
     : max_spinners_(std::clamp(std::thread::hardware_concurrency(), 1u, std::max(threads, 1u))) {
-  threads_.reserve(std::max(threads, 1u));
-  for (unsigned i = 0; i < std::max(threads, 1u); ++i) threads_.emplace_back([this] { work(); });
+  auto count = std::max(threads, 1u);
+  running_since_.resize(count);
+  threads_.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this, i] { work(i); });
+  watchdog_ = std::thread([this] { watch(); });
 }
 
 WorkerPool::~WorkerPool() {
@@ -24,16 +35,51 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::push(std::unique_ptr<Task> task) {
-  bool wake = false;
+  auto now = Clock::now();
+  task->queued = now;
+  bool wake = false, watch = false;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ && threads_.empty()) return;  // joined: nobody would run it
     jobs_.push_back(std::move(task));
     queued_.store(jobs_.size(), std::memory_order_release);
-    // Each spinner takes one job; any more need a sleeper.
-    wake = sleeping_ > 0 && jobs_.size() > spinners_;
+    if (sleeping_ > 0) {
+      // A spinner, or a worker about to finish its job, takes it soon; else a sleeper must. So must one
+      // when the queue has not moved for kStall: the awake workers counted on turned out to be blocked.
+      wake = (spinners_ == 0 && fresh_workers(now) == 0) || stalled(now);
+      watch = !wake && watchdog_idle_;
+    }
   }
   if (wake) wake_.notify_one();
+  if (watch) wake_watchdog_.notify_one();
+}
+
+unsigned WorkerPool::fresh_workers(Clock::time_point now) const noexcept {
+  unsigned fresh = 0;
+  for (auto since : running_since_) fresh += since != Clock::time_point{} && now - since < kFresh ? 1 : 0;
+  return fresh;
+}
+
+bool WorkerPool::stalled(Clock::time_point now) const noexcept {
+  // The oldest job has waited kStall, and no job was taken in that time. A queue that moves, however
+  // slowly (the cores are busy), gets no more threads to take turns on them.
+  return !jobs_.empty() && now - std::max(jobs_.front()->queued, last_taken_) >= kStall;
+}
+
+void WorkerPool::watch() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (jobs_.empty()) {
+      watchdog_idle_ = true;
+      wake_watchdog_.wait(lock);
+      watchdog_idle_ = false;
+      continue;
+    }
+    lock.unlock();
+    std::this_thread::sleep_for(kWatchPeriod);
+    lock.lock();
+    if (sleeping_ > 0 && stalled(Clock::now())) wake_.notify_one();
+  }
 }
 
 bool WorkerPool::spin_for_job() const noexcept {
@@ -47,7 +93,7 @@ bool WorkerPool::spin_for_job() const noexcept {
   }
 }
 
-void WorkerPool::work() {
+void WorkerPool::work(std::size_t index) {
   std::unique_lock lock(mutex_);
   for (;;) {
     if (jobs_.empty() && !stopping_ && spinners_ < max_spinners_) {
@@ -66,10 +112,12 @@ void WorkerPool::work() {
     auto task = std::move(jobs_.front());
     jobs_.pop_front();
     queued_.store(jobs_.size(), std::memory_order_release);
+    running_since_[index] = last_taken_ = Clock::now();
     lock.unlock();
     task->run();
     task.reset();  // the job's captures die on this thread, outside the lock
     lock.lock();
+    running_since_[index] = {};
   }
 }
 
@@ -80,6 +128,8 @@ void WorkerPool::join() {
     stopping_ = true;
   }
   wake_.notify_all();
+  wake_watchdog_.notify_all();
+  if (watchdog_.joinable()) watchdog_.join();
   for (auto& thread : threads_)
     if (thread.joinable()) thread.join();
   std::lock_guard lock(mutex_);

@@ -44,6 +44,27 @@ TEST(WorkerPool, ABlockedJobDoesNotHoldUpTheNextOne) {
   pool.join();
 }
 
+TEST(WorkerPool, AJobPostedRightBehindABlockedOneRunsThoughNothingIsPostedAfterIt) {
+  // Both workers asleep; the first job wakes one and blocks at once. The second, posted while that worker
+  // still counts as about to finish, wakes nobody; no push follows to notice the stall, so the watchdog
+  // must hand it to the sleeping worker.
+  WorkerPool pool(2);
+  std::this_thread::sleep_for(20ms);  // past the spin: both workers sleep
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> started;
+  pool.post([&started, released] {
+    started.set_value();
+    released.wait();
+  });
+  started.get_future().wait();
+  std::promise<void> second_ran;
+  pool.post([&] { second_ran.set_value(); });
+  EXPECT_EQ(second_ran.get_future().wait_for(10s), std::future_status::ready);
+  release.set_value();
+  pool.join();
+}
+
 TEST(WorkerPool, JobsQueuedByJobsDuringJoinStillRun) {
   std::atomic<int> ran{0};
   WorkerPool pool(1);
