@@ -10,7 +10,8 @@ namespace {
 // Long enough to cover the gap between two requests of a loaded server (a few to tens of microseconds),
 // short enough that an idle server spends well under 1% of a core on it per request it serves.
 constexpr auto kSpin = std::chrono::microseconds(50);
-// A job started this recently is counted on to finish soon (a fast handler takes a few microseconds).
+// A job started this recently is counted on to finish soon, while jobs typically take less than this
+// (a fast handler takes a few microseconds).
 constexpr auto kFresh = std::chrono::microseconds(50);
 // A queue that has not moved for this long has only blocked workers to count on: a sleeper is woken.
 // Short against any blocking call, long against the time a fast job takes.
@@ -44,9 +45,7 @@ void WorkerPool::push(std::unique_ptr<Task> task) {
     jobs_.push_back(std::move(task));
     queued_.store(jobs_.size(), std::memory_order_release);
     if (sleeping_ > 0) {
-      // A spinner, or a worker about to finish its job, takes it soon; else a sleeper must. So must one
-      // when the queue has not moved for kStall: the awake workers counted on turned out to be blocked.
-      wake = (spinners_ == 0 && fresh_workers(now) == 0) || stalled(now);
+      wake = sleeper_needed(now) || stalled(now);
       watch = !wake && watchdog_idle_;
     }
   }
@@ -54,10 +53,16 @@ void WorkerPool::push(std::unique_ptr<Task> task) {
   if (watch) wake_watchdog_.notify_one();
 }
 
-unsigned WorkerPool::fresh_workers(Clock::time_point now) const noexcept {
-  unsigned fresh = 0;
-  for (auto since : running_since_) fresh += since != Clock::time_point{} && now - since < kFresh ? 1 : 0;
-  return fresh;
+bool WorkerPool::sleeper_needed(Clock::time_point now) const noexcept {
+  // Handlers that block (a database, Redis): a busy worker is no sign of a free one soon, so each spinner
+  // takes one job and every job beyond them gets a sleeper at once.
+  if (typical_job_ >= kFresh) return jobs_.size() > spinners_;
+  // Short jobs: a spinner, or a worker that started its job under kFresh ago, comes back for the queue
+  // soon; a sleeper is woken only when there is neither. If they turn out to be blocked, the queue stalls.
+  if (spinners_ > 0) return false;
+  for (auto since : running_since_)
+    if (since != Clock::time_point{} && now - since < kFresh) return false;
+  return true;
 }
 
 bool WorkerPool::stalled(Clock::time_point now) const noexcept {
@@ -117,6 +122,9 @@ void WorkerPool::work(std::size_t index) {
     task->run();
     task.reset();  // the job's captures die on this thread, outside the lock
     lock.lock();
+    // How long jobs take, smoothed over the last few (an exponential average, 1/8 per job).
+    auto took = Clock::now() - running_since_[index];
+    typical_job_ += (took - typical_job_) / 8;
     running_since_[index] = {};
   }
 }

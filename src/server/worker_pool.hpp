@@ -6,9 +6,10 @@
 // two thirds of the server's CPU per request on the bench query (bench/notes.md, "Worker hand-off").
 // So a job wakes a sleeping worker only when no awake one will take it soon:
 // - a worker that runs out of jobs first spins for a short while before it sleeps, one spinner at a time
-//   per core; a worker that just started a job (under kFresh ago) is about to come back for the next one;
+//   per core; while jobs are short (under kFresh, smoothed), a worker that started one under kFresh ago
+//   is about to come back for the next one too;
 // - a job posted while enough workers are awake in either way wakes nobody; one more than that wakes a
-//   sleeper at once;
+//   sleeper at once (with handlers that block, every job beyond the spinners does);
 // - when jobs wait and none was taken for kStall, the awake workers counted on turned out to be blocked:
 //   the next push wakes a sleeper, or, if none comes, a watchdog thread that ticks while jobs wait. A
 //   blocking handler holds up the job behind it by about kStall under load, a few milliseconds at most.
@@ -63,8 +64,8 @@ class WorkerPool {
   void push(std::unique_ptr<Task> task);
   void work(std::size_t index);
   void watch();
-  /// Workers that started their job under kFresh ago (under mutex_).
-  unsigned fresh_workers(Clock::time_point now) const noexcept;
+  /// Whether a job just queued needs a sleeper woken: no awake worker will take it soon (under mutex_).
+  bool sleeper_needed(Clock::time_point now) const noexcept;
   /// Jobs wait, and none was taken for kStall (under mutex_).
   bool stalled(Clock::time_point now) const noexcept;
   /// Spins until a job is queued or the spin time is up (without the lock). True when one is.
@@ -76,6 +77,7 @@ class WorkerPool {
   std::deque<std::unique_ptr<Task>> jobs_;        // under mutex_
   std::atomic<std::size_t> queued_{0};            // jobs_.size(), for the spinner to watch without the lock
   Clock::time_point last_taken_;                  // when a worker last took a job (under mutex_)
+  Clock::duration typical_job_{};                 // how long jobs take, smoothed (under mutex_)
   unsigned sleeping_ = 0;                         // workers waiting on wake_ (under mutex_)
   unsigned spinners_ = 0;                         // workers spinning (under mutex_)
   unsigned max_spinners_ = 1;                     // one per core, at most one per worker
