@@ -154,7 +154,7 @@ def main():
               ["system", "connections", "ready", "rss_base_kib", "rss_kib", "bytes_per_connection", "connect_rate",
                "error"])
     write_csv(os.path.join(out, "revalidation.csv"), res["revalidation"],
-              ["system", "clients", "ready", "round_trip_ms_median", "last_event_ms_median", "rounds",
+              ["system", "clients", "ready", "from_request_ms_median", "round_trip_ms_median", "last_event_ms_median", "rounds",
                "incomplete_rounds", "error"])
     write_csv(os.path.join(out, "http.csv"), res["http"],
               ["system", "requests_per_second", "rps_min", "rps_max", "rounds", "p99_ms", "non_2xx", "server_cpu_percent",

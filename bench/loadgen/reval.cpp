@@ -185,7 +185,7 @@ int run_reval(const Args& a, std::FILE* out) {
   }
   double connect_s = static_cast<double>(mono_ns() - t0) / 1e9;
   double cpu0 = cpu_seconds();
-  std::vector<double> round_ms, event_ms;
+  std::vector<double> round_ms, event_ms, sent_ms;
   std::uint64_t incomplete = 0;
   for (long r = 0; r < rounds && !g_stop.load(); ++r) {
     for (int i = 0; i < 10; ++i) pump(10);  // settle
@@ -195,6 +195,7 @@ int run_reval(const Args& a, std::FILE* out) {
     for (auto& c : clients) c.answered_at = c.event_at = 0;
     mut.busy = true;
     mut.reader.reset();
+    const std::int64_t mut_sent = mono_ns();
     http_send(mut, post_request(mut_t, mutate_body));
     std::int64_t deadline = mono_ns() + round_timeout_ms * 1'000'000;
     while (!g_stop.load() && mono_ns() < deadline && (mut.busy || refetch_answers - before < ready)) pump(5);
@@ -208,6 +209,7 @@ int run_reval(const Args& a, std::FILE* out) {
     if (mut_answered && last) {
       round_ms.push_back(static_cast<double>(last - mut_answered) / 1e6);
       event_ms.push_back(static_cast<double>(last_event - mut_answered) / 1e6);
+      sent_ms.push_back(static_cast<double>(last - mut_sent) / 1e6);
     }
     std::int64_t pause = mono_ns() + 200'000'000;
     while (mono_ns() < pause) pump(10);
@@ -230,10 +232,11 @@ int run_reval(const Args& a, std::FILE* out) {
                "{\"mode\":\"reval\",\"conns\":%zu,\"ready\":%zu,\"connect_seconds\":%.3f,\"rounds\":%zu,"
                "\"incomplete_rounds\":%llu,\"errors\":%llu,\"refetches\":%llu,\"round_trip_ms\":%s,"
                "\"last_event_ms\":%s,\"round_trip_ms_median\":%.3f,\"last_event_ms_median\":%.3f,"
-               "\"cpu_seconds\":%.3f}\n",
+               "\"from_request_ms\":%s,\"from_request_ms_median\":%.3f,\"cpu_seconds\":%.3f}\n",
                n, ready, connect_s, round_ms.size(), static_cast<unsigned long long>(incomplete),
                static_cast<unsigned long long>(errors), static_cast<unsigned long long>(refetch_answers),
-               list(round_ms).c_str(), list(event_ms).c_str(), median(round_ms), median(event_ms), cpu);
+               list(round_ms).c_str(), list(event_ms).c_str(), median(round_ms), median(event_ms),
+               list(sent_ms).c_str(), median(sent_ms), cpu);
   for (auto& c : clients) {
     if (c.sse >= 0) close(c.sse);
     if (c.http.fd >= 0) close(c.http.fd);

@@ -270,24 +270,30 @@ def report(out, res, systems, args, results_md):
     L.append("## 4. Revalidation round trip\n")
     L += [x for x in [stamp("revalidation")] if x]
     L.append(f"{' and '.join(map(str, args.reval_clients))} clients, each with an SSE connection and a keep-alive "
-             "HTTP connection that refetches the list when a revalidation arrives. Time from the mutation's response "
-             "to the last refetch answered (median of the rounds). Nchan and the bare loop have no revalidation: "
-             "their \"mutation\" is a publish and the list a fixed answer, the transport's floor (target: "
-             "igniter-cpp ≤ 1.5× the bare loop's at 9 000).\n")
-    L.append("| system | clients | round trip ms | last event ms | rounds | incomplete | igniter-cpp ÷ it |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|")
+             "HTTP connection that refetches the list when a revalidation arrives; one more connection posts the "
+             "mutation. **Round trip**: from the mutation's request sent to the last refetch answered, the time until "
+             "every client shows the change (median of the rounds). Beside it the same end from the mutation's "
+             "*answer*, and when the last revalidation event arrived, counted from that answer. Nchan and the bare "
+             "loop have no revalidation: their \"mutation\" is a publish and the list a fixed answer, the "
+             "transport's floor (target: igniter-cpp ≤ 1.5× the bare loop's at 9 000). They answer the publish "
+             "only once the event is written to every subscriber (last event ≤ 0), so counted from their answer "
+             "the fan-out is left out; igniter-cpp and Igniter.js answer once the event is queued, and the fan-out "
+             "is in. The target is read on the round trip from the request, the same work for every system.\n")
+    L.append("| system | clients | round trip ms | from the answer ms | last event ms | rounds | incomplete | "
+             "igniter-cpp ÷ it |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.reval_clients:
-        base = find(res["revalidation"], "igniter-cpp", clients=n).get("round_trip_ms_median")
+        base = find(res["revalidation"], "igniter-cpp", clients=n).get("from_request_ms_median")
         for s in names:
             r = find(res["revalidation"], s, clients=n)
             if not r:
                 continue
             if "error" in r:
-                L.append(f"| {s} | {n} | failed: {r['error']} |||||")
+                L.append(f"| {s} | {n} | failed: {r['error']} ||||||")
                 continue
-            L.append(f"| {s} | {r['ready']} | {fmt(r['round_trip_ms_median'], 1)} | "
-                     f"{fmt(r['last_event_ms_median'], 1)} | {r['rounds']} | {r['incomplete_rounds']} | "
-                     f"{ratio(base, r['round_trip_ms_median'])} |")
+            L.append(f"| {s} | {r['ready']} | {fmt(r.get('from_request_ms_median'), 1)} | "
+                     f"{fmt(r['round_trip_ms_median'], 1)} | {fmt(r['last_event_ms_median'], 1)} | {r['rounds']} | "
+                     f"{r['incomplete_rounds']} | {ratio(base, r.get('from_request_ms_median'))} |")
     L.append("")
     # 5 http
     L.append("## 5. HTTP JSON query\n")
@@ -399,10 +405,11 @@ def targets(res, args):
     b = get("memory", "igniter-cpp", connections=big).get("bytes_per_connection")
     row(f"memory per idle connection ≤ 2 KiB (at {big})", f"{b:,.0f} B" if b else "—", (b <= 2048) if b else None)
     rn = max(args.reval_clients)
-    r = cmp(get("revalidation", "igniter-cpp", clients=rn).get("round_trip_ms_median"),
-            get("revalidation", "bare", clients=rn).get("round_trip_ms_median"))
-    row(f"revalidation round trip at {rn} clients ≤ 1.5× the bare loop's floor", f"{r:.2f}×" if r else "—",
-        (r <= 1.5) if r else None)
+    mine, bare = get("revalidation", "igniter-cpp", clients=rn), get("revalidation", "bare", clients=rn)
+    r = cmp(mine.get("from_request_ms_median"), bare.get("from_request_ms_median"))
+    a = cmp(mine.get("round_trip_ms_median"), bare.get("round_trip_ms_median"))
+    row(f"revalidation round trip at {rn} clients ≤ 1.5× the bare loop's floor (from the mutation's request)",
+        (f"{r:.2f}× (from the answer: {a:.2f}×)" if a else f"{r:.2f}×") if r else "—", (r <= 1.5) if r else None)
     r = cmp(get("http", "igniter-cpp").get("requests_per_second"), get("http", "igniter-js").get("requests_per_second"))
     row("HTTP requests/s ≥ 10× Igniter.js", f"{r:.1f}×" if r else "—", (r >= 10) if r else None)
     r = cmp(get("http", "igniter-cpp").get("requests_per_second"), get("http", "nchan").get("requests_per_second"))
