@@ -1,6 +1,7 @@
 #include "server/hub.hpp"
 
 #include <boost/asio/post.hpp>
+#include <fstream>
 #include <stdexcept>
 
 #include "igniter/realtime/error.hpp"
@@ -20,6 +21,14 @@ namespace {
 
 realtime::HistoryLimits limits_of(const realtime::RealtimeOptions& o) {
   return {.max_events = o.history_max_events, .max_age = o.history_max_age};
+}
+
+/// net.core.wmem_max: the most SO_SNDBUF may ask for (Linux doubles it); 0 when it cannot be read.
+std::size_t kernel_send_buffer_max() {
+  std::ifstream file("/proc/sys/net/core/wmem_max");
+  std::size_t max = 0;
+  file >> max;
+  return max;
 }
 
 std::unique_ptr<Cluster> open_cluster(const std::shared_ptr<store::Store>& store,
@@ -47,6 +56,11 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
                                 ": give 0 (the kernel's autotuning) or a number of bytes from " +
                                 std::to_string(kMinStreamSendBuffer) + " (8 KiB) to " +
                                 std::to_string(kMaxStreamSendBuffer) + " (1 GiB)");
+  // The kernel clamps what a socket asks for (half the buffer: Linux doubles it) to wmem_max, silently.
+  if (auto max = kernel_send_buffer_max(); send_buffer != 0 && max != 0 && send_buffer / 2 > max)
+    app_.logger.warn("realtime: RealtimeOptions::stream_send_buffer_bytes is " + std::to_string(send_buffer) +
+                     " but net.core.wmem_max (" + std::to_string(max) + ") caps each stream's send buffer at " +
+                     std::to_string(2 * max) + " bytes; raise the sysctl for more");
   for (const auto& name : options_.metrics_channels)
     if (auto ec = realtime::check_channel_name(realtime::canonical_channel(name)))
       throw std::invalid_argument("RealtimeOptions::metrics_channels: \"" + name + "\": " + ec.message());

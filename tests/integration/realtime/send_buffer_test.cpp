@@ -116,5 +116,26 @@ TEST(RealtimeSendBuffer, TooSmallSendBufferIsRefusedAtStart) {
   }
 }
 
+TEST(RealtimeSendBuffer, SendBufferPastTheKernelsMaximumIsNamedAtStart) {
+  std::ifstream file("/proc/sys/net/core/wmem_max");
+  std::size_t wmem_max = 0;
+  file >> wmem_max;
+  if (wmem_max == 0 || 4 * wmem_max > (std::size_t{1} << 30)) GTEST_SKIP() << "net.core.wmem_max is " << wmem_max;
+  AppOptions options = RealtimeSetup::quiet();
+  options.log_level = LogLevel::warn;
+  options.realtime.stream_send_buffer_bytes = 4 * wmem_max;  // asks for twice what the kernel lets through
+  testing::internal::CaptureStderr();
+  { App app(options); }  // the log is written out when the App goes
+  auto log = testing::internal::GetCapturedStderr();
+  EXPECT_NE(log.find("net.core.wmem_max (" + std::to_string(wmem_max) + ")"), std::string::npos) << log;
+  EXPECT_NE(log.find("at " + std::to_string(2 * wmem_max) + " bytes"), std::string::npos) << log;
+
+  options.realtime.stream_send_buffer_bytes = 2 * wmem_max;  // all of it fits: nothing to say
+  testing::internal::CaptureStderr();
+  { App app(options); }
+  log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(log.find("wmem_max"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace igniter::test
