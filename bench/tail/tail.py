@@ -19,50 +19,13 @@ import argparse
 import json
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
-def spawn(cmd, env=None, log=None):
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    return subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=out,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def stop(p, sig=signal.SIGTERM, timeout=30):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # bench/
+from runner.procs import free_port, spawn, stop, wait_port  # noqa: E402  (processes stopped on exit too)
 
 
 def percentile(hist, total, p, cap):
@@ -85,7 +48,7 @@ def one_run(name, path, a, out, tag):
     env = {**a.bin_env.get(name, {}), "PORT": str(port)}
     if a.io_threads:
         env["IO_THREADS"] = str(a.io_threads)
-    server = spawn(cmd, env=env, log=os.path.join(out, f"{tag}.log"))
+    server = spawn(cmd, env=env, log_path=os.path.join(out, f"{tag}.log"))
     subs, hog = [], None
     try:
         if not wait_port(port, server):
@@ -98,7 +61,7 @@ def one_run(name, path, a, out, tag):
             subs.append((spawn([a.loadgen, "sub", "--url", f"http://127.0.0.1:{port}{paths[0]}", "--conns", str(share),
                                 "--hold", str(a.seconds + 120), "--threads", str(a.sub_threads), "--sources",
                                 str(4 + 4 * i), "--connect-timeout", "180", "--per-event", "--out", f],
-                               log=f + ".log"), f))
+                               log_path=f + ".log"), f))
         deadline = time.time() + 200
         while time.time() < deadline and not all(os.path.exists(f + ".ready") or p.poll() is not None for p, f in subs):
             time.sleep(0.05)
