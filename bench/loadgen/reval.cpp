@@ -8,6 +8,9 @@ namespace {
 
 // ---- reval: N clients, each an SSE connection plus a keep-alive HTTP connection that refetches the
 // list when a revalidation arrives; one more connection posts the mutation. One thread. ----
+// Per round (the JSON's lists, with their medians): from_request_ms, from the mutation's request sent to
+// the last refetch answered; round_trip_ms, the same end from the mutation's *answer* (the older count,
+// kept under its old name); last_event_ms, the last revalidation event's arrival from that answer.
 
 struct RevalClient {
   int sse = -1;
@@ -195,8 +198,9 @@ int run_reval(const Args& a, std::FILE* out) {
     for (auto& c : clients) c.answered_at = c.event_at = 0;
     mut.busy = true;
     mut.reader.reset();
+    const auto mutation = post_request(mut_t, mutate_body);
     const std::int64_t mut_sent = mono_ns();
-    http_send(mut, post_request(mut_t, mutate_body));
+    http_send(mut, mutation);
     std::int64_t deadline = mono_ns() + round_timeout_ms * 1'000'000;
     while (!g_stop.load() && mono_ns() < deadline && (mut.busy || refetch_answers - before < ready)) pump(5);
     round_active = false;

@@ -13,7 +13,8 @@ had the event), and the load average at the start.
 A `--bin name=path` whose path is `bare:PATH` runs bench/bare (it takes its port as argument).
 `--env name:KEY=VALUE` sets an environment variable for that build only, so one binary can be A/B-run
 with two settings, e.g. `--bin cap=B --env cap:STREAM_SEND_BUFFER=131072 --bin auto=B --env auto:STREAM_SEND_BUFFER=0`.
-Standalone on purpose: bench/runner is the full benchmark; this is the quick A/B of a design change.
+Apart from bench/runner's scenarios on purpose (it shares only its process plumbing, runner/procs.py): bench/runner
+is the full benchmark; this is the quick A/B of a design change.
 """
 import argparse
 import json
