@@ -4,10 +4,11 @@
 #include <igniter/igniter.hpp>
 #include <igniter/store/store.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+
+#include "cluster/serve_node.hpp"
 
 struct Notify {
   std::string text;
@@ -62,18 +63,5 @@ int main(int argc, char** argv) {
     auto user = c.request.header("x-user");
     return user.empty() ? std::vector<std::string>{} : std::vector<std::string>{"user:" + std::string(user)};
   });
-  // Until SIGTERM: the test stops us like an operator would. Blocked before the server's threads start,
-  // so that they inherit the mask and only sigwait() sees the signal.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto port = app.start(0);
-  std::printf("PORT %u\n", static_cast<unsigned>(port));
-  std::fflush(stdout);
-  int received = 0;
-  sigwait(&signals, &received);
-  app.stop();
-  app.wait();
+  igniter::test::serve_until_signal(app);
 }

@@ -1,10 +1,10 @@
 // One process of the presence tests' cluster (presence_setup.hpp). Usage: presence_node <redis url>
 // <expiry ms>; prints "PORT <n>" once listening; stops on SIGTERM (the tests also SIGKILL it).
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
 #include "cluster/presence_setup.hpp"
+#include "cluster/serve_node.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -19,16 +19,5 @@ int main(int argc, char** argv) {
   igniter::App app(
       {.io_threads = 1, .worker_threads = 2, .log_level = igniter::LogLevel::warn, .store = *store});
   igniter::test::configure_presence(app, std::chrono::milliseconds(std::atol(argv[2])));
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  auto port = app.start(0);
-  std::printf("PORT %u\n", static_cast<unsigned>(port));
-  std::fflush(stdout);
-  int received = 0;
-  sigwait(&signals, &received);
-  app.stop();
-  app.wait();
+  igniter::test::serve_until_signal(app);
 }
