@@ -59,8 +59,9 @@ Hub::Hub(App::Impl& app, realtime::RealtimeOptions options)
   // The kernel clamps what a socket asks for (half the buffer: Linux doubles it) to wmem_max, silently.
   if (auto max = kernel_send_buffer_max(); send_buffer != 0 && max != 0 && send_buffer / 2 > max)
     app_.logger.warn("realtime: RealtimeOptions::stream_send_buffer_bytes is " + std::to_string(send_buffer) +
-                     " but net.core.wmem_max (" + std::to_string(max) + ") caps each stream's send buffer at " +
-                     std::to_string(2 * max) + " bytes; raise the sysctl for more");
+                     " but net.core.wmem_max (" + std::to_string(max) +
+                     ") caps each stream's send buffer at " + std::to_string(2 * max) +
+                     " bytes; raise the sysctl for more");
   for (const auto& name : options_.metrics_channels)
     if (auto ec = realtime::check_channel_name(realtime::canonical_channel(name)))
       throw std::invalid_argument("RealtimeOptions::metrics_channels: \"" + name + "\": " + ec.message());

@@ -120,7 +120,8 @@ TEST(RealtimeSendBuffer, SendBufferPastTheKernelsMaximumIsNamedAtStart) {
   std::ifstream file("/proc/sys/net/core/wmem_max");
   std::size_t wmem_max = 0;
   file >> wmem_max;
-  if (wmem_max == 0 || 4 * wmem_max > (std::size_t{1} << 30)) GTEST_SKIP() << "net.core.wmem_max is " << wmem_max;
+  if (wmem_max == 0 || 4 * wmem_max > (std::size_t{1} << 30))
+    GTEST_SKIP() << "net.core.wmem_max is " << wmem_max;
   AppOptions options = RealtimeSetup::quiet();
   options.log_level = LogLevel::warn;
   options.realtime.stream_send_buffer_bytes = 4 * wmem_max;  // asks for twice what the kernel lets through
