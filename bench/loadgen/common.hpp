@@ -293,6 +293,89 @@ inline std::int64_t find_number(std::string_view line, std::string_view key) {
   return any ? v : -1;
 }
 
+// ---- SSE subscriber connections (sub, and bench/scale's scale_sub) ----
+
+struct SseConn {
+  int fd = -1;
+  bool sent = false;       // the request is written
+  bool connected = false;  // 200 and headers received
+  BodyReader reader;
+  std::string line;  // a line split over reads
+};
+
+// Splits SSE body bytes into lines (LF, with CR dropped) and hands complete ones to on_line. A line past
+// 64 KiB is of no use to a load generator and is dropped: a connection never grows unbounded, and an
+// idle one keeps no buffer.
+template <class OnLine>
+void split_sse_lines(std::string& pending, const char* p, std::size_t n, OnLine&& on_line) {
+  while (n > 0) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
+    if (!nl) {
+      if (pending.size() + n > 65536) pending.clear();
+      pending.append(p, n);
+      return;
+    }
+    std::string_view piece(p, static_cast<std::size_t>(nl - p));
+    if (!pending.empty()) {
+      pending.append(piece);
+      std::string_view whole = pending;
+      if (!whole.empty() && whole.back() == '\r') whole.remove_suffix(1);
+      on_line(whole);
+      pending.clear();
+      pending.shrink_to_fit();
+    } else {
+      if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+      on_line(piece);
+    }
+    n -= static_cast<std::size_t>(nl + 1 - p);
+    p = nl + 1;
+  }
+}
+
+// Handles one epoll event `ev` of subscriber `c` (registered on `ep` for input and output): once its
+// connect completes, writes `request` and watches for input only; then reads what arrived, counting the
+// bytes into `bytes`. on_ready() once its 200 and headers are in, on_line(line) for each complete SSE
+// line. False when the connection is over (the connect failed, the answer is not a 200, the peer closed
+// or reset it): the caller drops it.
+template <class OnReady, class OnLine>
+bool on_sse_event(int ep, SseConn& c, const epoll_event& ev, const std::string& request, std::uint64_t& bytes,
+                  OnReady&& on_ready, OnLine&& on_line) {
+  if ((ev.events & EPOLLOUT) && !c.sent) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err ||
+        ::send(c.fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+      return false;
+    epoll_event input{};
+    input.events = EPOLLIN | EPOLLRDHUP;
+    input.data.u64 = ev.data.u64;
+    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &input);
+    c.sent = true;
+  }
+  if (!(ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return true;
+  static thread_local char buf[1 << 16];
+  for (;;) {
+    ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
+    if (got == 0) return false;
+    if (got < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    bytes += static_cast<std::uint64_t>(got);
+    bool ok = c.reader.feed(
+        buf, static_cast<std::size_t>(got),
+        [&] {
+          if (c.reader.status != 200) return;
+          c.connected = true;
+          std::string().swap(c.reader.head);  // not needed past the status
+          on_ready();
+        },
+        [&](const char* p, std::size_t n) {
+          if (p) split_sse_lines(c.line, p, n, on_line);
+        });
+    if (!ok || (c.reader.state != BodyReader::State::headers && !c.connected)) return false;
+    if (static_cast<std::size_t>(got) < sizeof buf) return true;
+  }
+}
+
 // ---- Simple keep-alive HTTP client connections (pub and reval) ----
 
 struct HttpConn {

@@ -12,17 +12,8 @@ struct PerEvent {
   std::uint32_t count = 0;
 };
 
-struct SubConn {
-  int fd = -1;
-  int source = 0;
-  bool sent = false;       // the request is written
-  bool connected = false;  // 200 and headers received
-  BodyReader reader;
-  std::string line;  // a line split over reads
-};
-
 struct SubThread {
-  std::vector<SubConn> conns;
+  std::vector<SseConn> conns;
   Histogram hist;
   std::vector<PerEvent> events;  // by seq, with --per-event
   std::uint64_t deliveries = 0;
@@ -67,41 +58,16 @@ void on_line(SubThread& t, std::string_view line, bool per_event) {
   }
 }
 
-// Splits SSE body bytes into lines (LF, with CR dropped) and hands complete ones to on_line.
-void on_sse_bytes(SubThread& t, SubConn& c, const char* p, std::size_t n, bool per_event) {
-  while (n > 0) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
-    if (!nl) {
-      c.line.append(p, n);
-      return;
-    }
-    std::string_view piece(p, static_cast<std::size_t>(nl - p));
-    if (!c.line.empty()) {
-      c.line.append(piece);
-      std::string_view whole = c.line;
-      if (!whole.empty() && whole.back() == '\r') whole.remove_suffix(1);
-      on_line(t, whole, per_event);
-      c.line.clear();
-      c.line.shrink_to_fit();  // idle connections keep no buffer
-    } else {
-      if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
-      on_line(t, piece, per_event);
-    }
-    n -= static_cast<std::size_t>(nl + 1 - p);
-    p = nl + 1;
-  }
-}
-
 void sub_thread(SubThread& t, const SubConfig& cfg, std::size_t first_index) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   std::size_t next = 0, inflight = 0;
   auto start_more = [&] {
     while (next < t.conns.size() && inflight < cfg.max_inflight) {
       auto& c = t.conns[next];
-      c.source = cfg.sources > 1
-                     ? 1 + static_cast<int>((first_index + next) % static_cast<std::size_t>(cfg.sources))
-                     : 0;
-      c.fd = open_socket(cfg.target, c.source);
+      int source = cfg.sources > 1
+                       ? 1 + static_cast<int>((first_index + next) % static_cast<std::size_t>(cfg.sources))
+                       : 0;
+      c.fd = open_socket(cfg.target, source);
       if (c.fd < 0) {
         ++t.failed;
         t.finished++;
@@ -115,80 +81,31 @@ void sub_thread(SubThread& t, const SubConfig& cfg, std::size_t first_index) {
       ++next;
     }
   };
-  auto drop = [&](SubConn& c, bool failed) {
-    if (c.fd < 0) return;
+  auto drop = [&](SseConn& c) {
     epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
     close(c.fd);
     c.fd = -1;
     if (!c.connected) {
-      if (failed) ++t.failed;
+      ++t.failed;
       t.finished++;
       --inflight;
     } else {
       ++t.closed_by_peer;
     }
   };
+  auto on_ready = [&] {
+    --inflight;
+    t.ready++;
+    t.finished++;
+  };
+  auto line = [&](std::string_view text) { on_line(t, text, cfg.per_event); };
   start_more();
   std::vector<epoll_event> events(1024);
-  static thread_local char buf[1 << 16];
   while (!g_stop.load(std::memory_order_relaxed) && mono_ns() < cfg.deadline_ns) {
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
     for (int i = 0; i < n; ++i) {
       auto& c = t.conns[events[i].data.u64];
-      if (c.fd < 0) continue;
-      if ((events[i].events & EPOLLOUT) && !c.sent) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err) {
-          drop(c, true);
-          continue;
-        }
-        if (::send(c.fd, cfg.request.data(), cfg.request.size(), MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(cfg.request.size())) {
-          drop(c, true);
-          continue;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = events[i].data.u64;
-        epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
-        c.sent = true;
-      }
-      if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-        bool closed = false;
-        for (;;) {
-          ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
-          if (got > 0) {
-            t.bytes += static_cast<std::uint64_t>(got);
-            bool ok = c.reader.feed(
-                buf, static_cast<std::size_t>(got),
-                [&] {
-                  if (c.reader.status == 200) {
-                    c.connected = true;
-                    --inflight;
-                    t.ready++;
-                    t.finished++;
-                  }
-                },
-                [&](const char* p, std::size_t len) {
-                  if (p) on_sse_bytes(t, c, p, len, cfg.per_event);
-                });
-            if (!ok || (c.reader.state != BodyReader::State::headers && !c.connected)) {
-              closed = true;
-              break;
-            }
-            if (static_cast<std::size_t>(got) < sizeof buf) break;
-          } else if (got == 0) {
-            closed = true;
-            break;
-          } else {
-            if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
-            break;
-          }
-        }
-        if (closed) drop(c, true);
-      }
+      if (c.fd >= 0 && !on_sse_event(ep, c, events[i], cfg.request, t.bytes, on_ready, line)) drop(c);
     }
     start_more();
   }

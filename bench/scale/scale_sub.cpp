@@ -26,13 +26,8 @@ namespace {
 
 std::atomic<bool> g_dump{false};
 
-struct Conn {
-  int fd = -1;
-  bool sent = false;
-  bool connected = false;
+struct Conn : SseConn {
   std::uint32_t events = 0;  // events received on this connection
-  BodyReader reader;
-  std::string line;  // a line split over reads
 };
 
 struct EventStats {
@@ -77,31 +72,6 @@ void on_line(Worker& w, Conn& c, std::string_view line, bool totals) {
   ++e.count;
 }
 
-void on_bytes(Worker& w, Conn& c, const char* p, std::size_t n, bool totals) {
-  while (n > 0) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', n));
-    if (!nl) {
-      if (c.line.size() + n > 65536) c.line.clear();  // a line we cannot use; never grows unbounded
-      c.line.append(p, n);
-      return;
-    }
-    std::string_view piece(p, static_cast<std::size_t>(nl - p));
-    if (!c.line.empty()) {
-      c.line.append(piece);
-      std::string_view whole = c.line;
-      if (!whole.empty() && whole.back() == '\r') whole.remove_suffix(1);
-      on_line(w, c, whole, totals);
-      c.line.clear();
-      c.line.shrink_to_fit();
-    } else {
-      if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
-      on_line(w, c, piece, totals);
-    }
-    n -= static_cast<std::size_t>(nl + 1 - p);
-    p = nl + 1;
-  }
-}
-
 void run_worker(Worker& w, const Config& cfg) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   std::size_t next = 0, inflight = 0;
@@ -141,70 +111,25 @@ void run_worker(Worker& w, const Config& cfg) {
       ++w.closed;
     }
   };
+  auto on_ready = [&] {
+    --inflight;
+    w.ready++;
+    w.finished++;
+  };
+  std::uint64_t bytes = 0;
   start_more();
   std::vector<epoll_event> events(1024);
-  static thread_local char buf[1 << 16];
   while (!g_stop.load(std::memory_order_relaxed)) {
     int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
-    std::unique_lock lock(w.mutex);
+    std::unique_lock lock(w.mutex);  // the snapshot reads what on_line counts
     for (int i = 0; i < n; ++i) {
       auto& c = w.conns[events[i].data.u64];
       if (c.fd < 0) continue;
-      if ((events[i].events & EPOLLOUT) && !c.sent) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        if (err || ::send(c.fd, cfg.request.data(), cfg.request.size(), MSG_NOSIGNAL) !=
-                       static_cast<ssize_t>(cfg.request.size())) {
-          lock.unlock();
-          drop(c);
-          lock.lock();
-          continue;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.u64 = events[i].data.u64;
-        epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
-        c.sent = true;
-      }
-      if (!(events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) continue;
-      bool closed = false;
-      for (;;) {
-        ssize_t got = ::recv(c.fd, buf, sizeof buf, 0);
-        if (got > 0) {
-          bool ok = c.reader.feed(
-              buf, static_cast<std::size_t>(got),
-              [&] {
-                if (c.reader.status == 200) {
-                  c.connected = true;
-                  --inflight;
-                  w.ready++;
-                  w.finished++;
-                  c.reader.head.clear();
-                  c.reader.head.shrink_to_fit();
-                }
-              },
-              [&](const char* p, std::size_t len) {
-                if (p) on_bytes(w, c, p, len, cfg.totals);
-              });
-          if (!ok || (c.reader.state != BodyReader::State::headers && !c.connected)) {
-            closed = true;
-            break;
-          }
-          if (static_cast<std::size_t>(got) < sizeof buf) break;
-        } else if (got == 0) {
-          closed = true;
-          break;
-        } else {
-          if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
-          break;
-        }
-      }
-      if (closed) {
-        lock.unlock();
-        drop(c);
-        lock.lock();
-      }
+      auto line = [&](std::string_view text) { on_line(w, c, text, cfg.totals); };
+      if (on_sse_event(ep, c, events[i], cfg.request, bytes, on_ready, line)) continue;
+      lock.unlock();
+      drop(c);
+      lock.lock();
     }
     lock.unlock();
     start_more();
