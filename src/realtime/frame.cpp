@@ -6,6 +6,8 @@
 #include <new>
 #include <stdexcept>
 
+#include "base/utf8.hpp"
+
 namespace igniter::realtime {
 
 Frame Frame::join(std::initializer_list<std::string_view> parts) {
@@ -32,11 +34,20 @@ void Frame::destroy(Block* block) noexcept {
 
 namespace {
 
+// A string the client chose (a channel's or scope's name, a reason that quotes one), as valid UTF-8: the
+// stream is declared UTF-8 whatever bytes the request held.
+void append_echoed(std::string& out, std::string_view text) {
+  if (valid_utf8(text))
+    json::append_string(out, text);
+  else
+    json::append_string(out, to_valid_utf8(text));
+}
+
 void append_json_strings(std::string& out, const std::vector<std::string>& items) {
   out += '[';
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i != 0) out += ',';
-    json::append_string(out, items[i]);
+    append_echoed(out, items[i]);  // channels and scopes as the client named them
   }
   out += ']';
 }
@@ -161,9 +172,9 @@ std::string encode_connected(const ConnectedInfo& info) {
     for (std::size_t i = 0; i < info.refused.size(); ++i) {
       if (i != 0) out += ',';
       out += "{\"channel\":";
-      json::append_string(out, info.refused[i].channel);
+      append_echoed(out, info.refused[i].channel);
       out += ",\"reason\":";
-      json::append_string(out, info.refused[i].reason);
+      append_echoed(out, info.refused[i].reason);
       out += '}';
     }
     out += ']';

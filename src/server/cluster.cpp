@@ -275,8 +275,15 @@ void Cluster::load_retained() {
       logger_.warn("realtime: a malformed XRANGE reply from Redis; the history is not loaded");
       return;
     }
+    auto before = last_id_;
     deliver(*entries);
     if (entries->size() < kReadCount) return;
+    if (!(before < last_id_)) {
+      // A full page that did not move past the last one: not Redis's XRANGE (it answers ids after
+      // `from` only). Reading on would never end; the reader goes on from here.
+      logger_.warn("realtime: XRANGE answered a page that did not move forward; the history load stops");
+      return;
+    }
     from = "(" + last_id_.text();
   }
 }
@@ -338,7 +345,10 @@ void Cluster::pause(std::chrono::milliseconds delay) {
 
 void Cluster::deliver(const std::vector<stream::StreamEntry>& entries) {
   for (const auto& entry : entries) {
-    last_id_ = std::max(last_id_, entry.id);
+    // Redis answers ids after the one asked from only: an entry at or before the last one is a reply
+    // that repeats itself (a hostile or broken server), never delivered twice.
+    if (entry.id <= last_id_) continue;
+    last_id_ = entry.id;
     // Entries that are not ours (another writer's fields, a payload we cannot decode) are skipped.
     const auto* payload = entry.field("e");
     if (!payload) continue;

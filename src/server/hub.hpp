@@ -34,6 +34,7 @@ struct Action;
 
 namespace igniter::server {
 
+class ChannelMatch;
 class PresenceTracker;
 struct Shard;
 class SseSession;
@@ -138,7 +139,7 @@ class Hub {
                     const std::string& last_event_id, AddressSlot slot);
   // Queues replayed events while they fit in the session's bound; false when some are left for later.
   bool replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
-                   const std::vector<std::string>& channels);
+                   const ChannelMatch& channels);
   // Subscribes a session that has caught up, skipping live copies of what it was replayed.
   void go_live(SseSession& session, const std::vector<std::string>& channels, std::uint64_t replayed_through);
 

@@ -182,6 +182,11 @@ void Hub::open(Shard& shard, Stream stream, Request request, std::string request
           grant.member = presence_->member_of(ctx, granted);
         }
         auto channels = realtime::split_comma_list(request.query_param("channels"));
+        // Every entry is screened, and a refused one is echoed in `connected` with its reason: a list past
+        // twice the channel limit is no stream's, and would only make that frame grow with the request.
+        if (auto limit = 2 * options_.max_channels_per_connection; channels.size() > limit)
+          throw HttpError(400, "Too many channels requested (" + std::to_string(channels.size()) +
+                                   "; at most " + std::to_string(limit) + ")");
         std::vector<std::string> held;
         admission = admit(ctx, channels.empty() ? known_channels() : channels, held);
       }

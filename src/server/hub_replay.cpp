@@ -57,9 +57,9 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
   auto now = SystemClock::now();
 
   // Resume: what the client missed, from the history, filtered like live delivery would be.
+  ChannelMatch match(admission.channels);
   auto plan = plan_resume(history_, last_event_id, now, [&](const realtime::Event& e) {
-    return (holds_plain(admission.channels, e.channel) || holds_alias(admission.channels, e.channel)) &&
-           session->scopes().admits(e.scopes);
+    return match.any(e.channel) && session->scopes().admits(e.scopes);
   });
   if (plan.resync) resyncs.fetch_add(1, std::memory_order_relaxed);
 
@@ -84,11 +84,17 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
     // Igniter.js clients refetch everything on a revalidation of the empty key; ours also read `resync`.
     session->enqueue(refetch_frame(plan.position, now));
   }
+  if (session->closed()) {
+    // The first frames alone overflowed its bound (max_pending_bytes): cut off as a slow client before it
+    // was registered, subscribed or counted present; nothing of it must outlive this scope.
+    shard.realtime->flush_dirty();  // its entry in the dirty list goes while it is alive
+    return;
+  }
   register_session(id, session);
   if (presence_) presence_->opened(id, std::move(grant.member), admission.channels);  // until unregistered
   session->watch();
   session->replayed(plan.position);
-  if (replay_page(*session, plan.events, admission.channels)) {
+  if (replay_page(*session, plan.events, match)) {
     go_live(*session, admission.channels, plan.replayed_through);
   } else {
     // More to replay than the bound holds: the rest follows page by page as the client reads it
@@ -100,14 +106,14 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
 }
 
 bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEventPtr>& events,
-                      const std::vector<std::string>& channels) {
+                      const ChannelMatch& channels) {
   auto& rt = *session.shard().realtime;
   std::uint64_t replayed = 0;  // replays count as deliveries (RealtimeStats::events_delivered)
   bool complete = true;
   for (const auto& stored : events) {
     realtime::Frame plain, aliased;
-    if (holds_plain(channels, stored->event.channel)) plain = stored->frame;
-    if (holds_alias(channels, stored->event.channel))
+    if (channels.plain(stored->event.channel)) plain = stored->frame;
+    if (channels.alias(stored->event.channel))
       aliased = alias_frame(*stored, stored->event.channel + ":{}");
     if (plain.size() + aliased.size() > session.room()) {
       complete = false;
@@ -131,11 +137,8 @@ void Hub::go_live(SseSession& session, const std::vector<std::string>& channels,
 
 void Hub::continue_replay(SseSession& session) {
   if (session.closed()) return;
-  const auto& channels = session.paging_channels();
-  auto keep = [&](const realtime::Event& e) {
-    return (holds_plain(channels, e.channel) || holds_alias(channels, e.channel)) &&
-           session.scopes().admits(e.scopes);
-  };
+  ChannelMatch channels(session.paging_channels());
+  auto keep = [&](const realtime::Event& e) { return channels.any(e.channel) && session.scopes().admits(e.scopes); };
   auto replay = history_.replay_after(session.replay_cursor(), SystemClock::now(), keep);
   std::uint64_t replayed_through = session.replay_cursor().seq;
   if (replay.gap) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "realtime/history.hpp"
@@ -20,12 +21,32 @@ inline bool holds_plain(const std::vector<std::string>& names, std::string_view 
   return std::find(names.begin(), names.end(), channel) != names.end();
 }
 
-/// Whether `names` holds the alias `<channel>:{}` (no allocation: replay calls it for every event).
-inline bool holds_alias(const std::vector<std::string>& names, std::string_view channel) {
-  return std::any_of(names.begin(), names.end(), [&](std::string_view n) {
-    return n.size() == channel.size() + 3 && n.starts_with(channel) && n.ends_with(":{}");
-  });
-}
+/// A stream's channels as a replay matches events against them: by name, and as the alias
+/// `<channel>:{}`. A resume checks every event of the history (up to history_max_events) on the shard's
+/// thread, for a stream of up to max_channels_per_connection names: each check is a hash lookup, not a
+/// scan of the names (which let one request with many long names hold the thread for milliseconds).
+class ChannelMatch {
+ public:
+  explicit ChannelMatch(const std::vector<std::string>& names) {
+    for (const auto& name : names) {
+      plain_.insert(name);
+      if (name.size() >= 3 && name.ends_with(":{}")) aliased_.insert(name.substr(0, name.size() - 3));
+    }
+  }
+  /// Holds `channel` itself.
+  bool plain(std::string_view channel) const { return plain_.find(channel) != plain_.end(); }
+  /// Holds `<channel>:{}`.
+  bool alias(std::string_view channel) const { return aliased_.find(channel) != aliased_.end(); }
+  /// Either.
+  bool any(std::string_view channel) const { return plain(channel) || alias(channel); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_set<std::string, Hash, std::equal_to<>> plain_, aliased_;
+};
 
 /// Where a new stream starts and what it is replayed first.
 struct ResumePlan {

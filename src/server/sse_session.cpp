@@ -89,6 +89,7 @@ void SseSession::flush() {
   boost::container::static_vector<asio::const_buffer, 64> buffers;
   for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(slices[i].data, slices[i].size);
   writing_ = true;
+  write_started_tick_ = shard_.realtime->tick;
   stream_.async_write_some(buffers,
                            [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                              self->on_written(ec, bytes);
@@ -116,24 +117,42 @@ void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {
 }
 
 void SseSession::watch() {
-  // SSE clients send nothing after the request: a completed read means they went away (or misbehave).
+  // SSE clients send nothing after the request: a completed read means they went away, or sent what no
+  // stream answers (a pipelined request, junk). Either way the stream ends: reading on to skip the bytes
+  // would let a client have this thread take its uploads one byte at a time.
   stream_.async_read_some(asio::buffer(&read_byte_, 1),
-                          [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                            if (ec) return self->close();
-                            self->watch();
-                          });
+                          [self = shared_from_this()](boost::system::error_code, std::size_t) { self->close(); });
 }
 
 void SseSession::keepalive(std::uint32_t tick) {
   if (ending_) return close();  // ended a tick ago and its client still has not read the rest
-  if (closed_ || writing_ || !queue_.empty() || last_write_tick_ == tick) return;
+  if (closed_) return;
+  if (writing_ && write_stalled()) {
+    // Its client has not taken a byte for write_stall_timeout: it holds its queue and socket buffer
+    // without reading (it may never have read at all). Cut off as a slow client: it comes back with
+    // Last-Event-ID and misses nothing.
+    hub_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
+    return close();
+  }
+  if (writing_ || !queue_.empty() || last_write_tick_ == tick) return;
   static const realtime::Frame kKeepalive = realtime::Frame::copy_of(realtime::kKeepaliveBytes);
   if (enqueue(kKeepalive)) flush();
 }
 
+bool SseSession::write_stalled() const {
+  const auto& options = hub_.options();
+  if (options.write_stall_timeout.count() <= 0 || options.keepalive_interval.count() <= 0) return false;
+  // Ticks come every keepalive_interval; the write started somewhere in tick write_started_tick_, so it
+  // has waited at least (elapsed - 1) intervals: cut once that reaches the timeout.
+  auto needed = (options.write_stall_timeout + options.keepalive_interval - std::chrono::milliseconds(1)) /
+                options.keepalive_interval;
+  auto elapsed = static_cast<std::uint32_t>(shard_.realtime->tick - write_started_tick_);
+  return elapsed > static_cast<std::uint64_t>(needed);
+}
+
 void SseSession::end(realtime::Frame last) {
   if (closed_ || ending_) return;
-  shard_.realtime->index.unsubscribe_all(*this);
+  shard_.realtime->unsubscribe_all(*this);  // with its gauges (/metrics), as close() does
   replaying_ = false;
   std::vector<std::string>().swap(replay_channels_);
   if (!enqueue(std::move(last))) return;  // over its bound: closed as a slow client

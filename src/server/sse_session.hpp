@@ -82,9 +82,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
     dirty_ = false;
     return !std::exchange(scheduled_, true);
   }
-  /// Starts watching the socket for the client going away.
+  /// Starts watching the socket for the client going away (or sending anything: the stream ends).
   void watch();
-  /// Sends a keepalive comment if nothing was written since `tick`.
+  /// At each keepalive tick: closes the stream if its write stalled (write_stall_timeout), else sends a
+  /// keepalive comment if nothing was written since `tick`.
   void keepalive(std::uint32_t tick);
   /// Events with seq up to this one were replayed already: skip them when they arrive live.
   void skip_through(std::uint64_t seq) noexcept { skip_through_ = seq; }
@@ -97,6 +98,8 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
 
  private:
   void on_written(boost::system::error_code ec, std::size_t bytes);
+  // The pending write has not moved for RealtimeOptions::write_stall_timeout (at a keepalive tick).
+  bool write_stalled() const;
 
   Hub& hub_;
   Shard& shard_;
@@ -113,7 +116,8 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   bool replaying_ = false;
   ChannelLedger ledger_;      // live subscription changes (worker threads, own mutex)
   AddressSlot address_slot_;  // this stream's share of max_streams_per_address (empty when unlimited)
-  std::uint32_t last_write_tick_ = 0;
+  std::uint32_t last_write_tick_ = 0;     // the keepalive tick of the last completed write
+  std::uint32_t write_started_tick_ = 0;  // the tick the pending write started in (while writing_)
   bool writing_ = false;
   bool dirty_ = false;
   bool scheduled_ = false;  // in a pass's list (running or next) that has yet to write to it

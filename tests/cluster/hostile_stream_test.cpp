@@ -114,6 +114,7 @@ TEST(ClusterStream, EventsThatAreNotOursAreSkipped) {
 struct FakeStream {
   std::mutex mutex;
   std::deque<std::string> xranges;  // then "*0\r\n"
+  std::string every_xrange;         // when set: the answer to every XRANGE
   std::string xinfo = "-ERR no such key\r\n";
   std::deque<std::string> xreads;
   std::atomic<int> xrange_calls{0};
@@ -124,6 +125,7 @@ struct FakeStream {
     if (command[0] == "SET") return {"$-1\r\n"};  // SET NX: the epoch is there
     if (command[0] == "XRANGE") {
       ++xrange_calls;
+      if (!every_xrange.empty()) return {every_xrange};
       if (xranges.empty()) return {"*0\r\n"};
       auto next = std::move(xranges.front());
       xranges.pop_front();
@@ -189,6 +191,31 @@ TEST(ClusterStream, AMalformedXrangeReplyWhileRecoveringIsAGapNotACrash) {
   EXPECT_EQ(received.count("before"), 1u);
   EXPECT_GE(stream.xrange_calls.load(), 2);  // the start-up load and the check after the outage
   EXPECT_EQ(received.gaps.load(), 1) << "a position that cannot be checked is a gap";
+}
+
+TEST(ClusterStream, AnXrangeThatRepeatsItsPageEndsTheLoadAndDeliversEachEntryOnce) {
+  FakeStream stream;
+  // A full page (1 000 entries, the load's page size), whatever the `from` asked: a load that followed
+  // it would never end, and the process would never start serving.
+  stream.every_xrange = "*1000\r\n";
+  for (int i = 1; i <= 1000; ++i)
+    stream.every_xrange += "*2\r\n" + bulk("1600000000000-" + std::to_string(i)) + "*2\r\n" + bulk("e") +
+                           bulk(event_json("page"));
+  stream.xreads = {xread_entry("1600000000000-500", "old"), xread_entry("1700000000000-1", "after")};
+  FakeRedis redis([&](const FakeCommand& command) { return stream.answer(command); });
+  Logger logger(LogLevel::off);
+  auto options = quick();
+  options.max_reply_bytes = 1 << 20;
+  auto store = store::RedisStore::open(redis.url(), options);
+  ASSERT_TRUE(store.ok());
+  auto cluster = Cluster::open(*store, 100, logger);
+  ASSERT_TRUE(cluster.ok()) << cluster.error().message();
+  Received received;
+  (*cluster)->start(received.callbacks());  // returns: the load stopped
+  ASSERT_TRUE(eventually([&] { return received.count("after") == 1; }));
+  EXPECT_EQ(stream.xrange_calls.load(), 2) << "the first page, then the one that did not move";
+  EXPECT_EQ(received.count("page"), 1000u);
+  EXPECT_EQ(received.count("old"), 0u) << "an entry before the position is never delivered";
 }
 
 TEST(ClusterStream, MalformedXreadRepliesReopenTheReaderAndTheStreamGoesOn) {

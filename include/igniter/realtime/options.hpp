@@ -23,6 +23,11 @@ struct RealtimeOptions {
   std::chrono::milliseconds history_max_age = std::chrono::minutes{5};
   /// Bytes a connection may have pending; a client that falls further behind is disconnected.
   std::size_t max_pending_bytes = std::size_t{1} << 20;
+  /// A stream whose client has taken no byte of a pending write for this long is closed as a slow client
+  /// (it reconnects with Last-Event-ID and misses nothing). Checked at each keepalive tick: the cut comes
+  /// up to one keepalive_interval later. 0 = never; then only the max_pending_bytes bound cuts a client
+  /// that stops reading, and one that stops before its bound fills holds its memory until it goes.
+  std::chrono::milliseconds write_stall_timeout = std::chrono::seconds{60};
   /// Kernel send buffer of each stream's socket, in bytes (8 KiB or more); 0 = the kernel's autotuning.
   std::size_t stream_send_buffer_bytes = std::size_t{128} << 10;
   /// Largest event frame publish accepts (also capped at half of max_pending_bytes); larger: event_too_large.

@@ -1,5 +1,6 @@
 // Backpressure: a client that stops reading is cut off at its bound while the others keep receiving, and
-// the server's memory does not grow with what the stalled client fails to read.
+// the server's memory does not grow with what the stalled client fails to read; one that stops before its
+// bound fills is cut once its write has stalled for write_stall_timeout.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -115,6 +116,34 @@ TEST(RealtimeBackpressure, StalledClientIsCutAtItsBoundWhileAHundredOthersReceiv
     EXPECT_LT(growth, std::size_t{24} << 20) << "RSS grew by " << (growth >> 20) << " MiB while publishing "
                                              << (bulk_bytes >> 20) << " MiB to the stalled client";
   }
+}
+
+TEST(RealtimeBackpressure, AClientThatStopsReadingBeforeItsBoundFillsIsCutAfterTheStallTimeout) {
+  RealtimeSetup setup;
+  setup.options.realtime.keepalive_interval = std::chrono::milliseconds(100);
+  setup.options.realtime.write_stall_timeout = std::chrono::milliseconds(300);
+  setup.options.realtime.stream_send_buffer_bytes = 8 * 1024;
+  RealtimeServer server(setup);
+  SseClient stalled(server.port(), sse("channels=bulk"), {.receive_buffer = 4096});
+  ASSERT_EQ(stalled.read_head(), 200u);
+  ASSERT_TRUE(stalled.next_event());  // connected; from now on it never reads
+  auto idle = open_stream(server.port(), "channels=revalidation");
+  // 256 KiB: more than the socket buffers hold, far less than the 1 MiB bound that would cut it.
+  const std::string pad(16 * 1024, 'p');
+  for (int i = 0; i < 16; ++i) server.realtime().publish("bulk", json::object{{"pad", pad}});
+
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return server.realtime().stats().connections == 1; }, std::chrono::seconds(5)))
+      << "the stalled stream is still open";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+  EXPECT_EQ(server.realtime().stats().slow_client_disconnects, 1u);
+  // The idle stream, which reads, is not cut: its keepalives keep coming.
+  for (int i = 0; i < 5; ++i) {
+    auto frame = idle->next(std::chrono::seconds(2));
+    ASSERT_TRUE(frame) << "keepalive " << i;
+    EXPECT_EQ(frame->raw, ": keepalive\n\n");
+  }
+  EXPECT_FALSE(idle->closed_by_server());
 }
 
 }  // namespace

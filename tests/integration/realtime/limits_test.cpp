@@ -1,6 +1,7 @@
 // Hostile clients and publishers against the hub's limits: /metrics under concurrent scrapes and busy
 // shards, channels per stream, name length, subscription change rate, event size, the publish inbox,
-// streams per address, raw `{}` in the query, hostile resume ids and scope lists.
+// streams per address, raw `{}` in the query, hostile resume ids and scope lists, channel lists past the
+// limit, first frames past the bound, names that are not UTF-8.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -210,6 +211,52 @@ TEST(RealtimeLimits, ChannelsPastThePerStreamLimitAreRefusedAtConnect) {
   EXPECT_EQ(refused[0].at("channel").as_string(), names[128]);
   EXPECT_NE(std::string(refused[0].at("reason").as_string()).find("limit 128"), std::string::npos)
       << refused[0];
+}
+
+TEST(RealtimeLimits, AChannelListPastTwiceTheLimitIsAnswered400) {
+  RealtimeSetup setup;
+  setup.options.realtime.max_channels_per_connection = 8;
+  RealtimeServer server(setup);
+  // 16 entries (twice the limit) still get a stream: 8 channels, 8 refused with their reasons.
+  auto s = open_stream(server.port(), "channels=" + joined(random_names(16)));
+  EXPECT_EQ(s.info.at("channels").as_array().size(), 8u);
+  EXPECT_EQ(s.info.at("refused").as_array().size(), 8u);
+  // One more is no stream's: a 400 naming the limit, not a first frame that grows with the list.
+  SseClient over(server.port(), sse("channels=" + joined(random_names(17))));
+  EXPECT_EQ(over.read_head(), 400u);
+  EXPECT_NE(over.body().find("at most 16"), std::string::npos) << over.body();
+  EXPECT_TRUE(eventually([&] { return server.realtime().stats().connections == 1; }));
+}
+
+TEST(RealtimeLimits, FirstFramesPastTheBoundCutTheStreamAndLeaveNothingBehind) {
+  RealtimeSetup setup;
+  setup.options.realtime.max_pending_bytes = 8 * 1024;
+  setup.options.realtime.metrics_channels = {"news"};
+  RealtimeServer server(setup);
+  // Each invalid name is refused and echoed in `connected` with its reason: ~12 KiB (a request under the
+  // 16 KiB header limit), past the bound.
+  std::vector<std::string> names{"revalidation", "news"};
+  for (int i = 0; i < 60; ++i) names.push_back("bad%20name%20" + std::string(150, 'a' + i % 26));
+  SseClient s(server.port(), sse("channels=" + joined(names)));
+  EXPECT_TRUE(s.wait_closed(std::chrono::seconds(5)));
+  // Cut before it was registered: no connection, no subscriber and no live delivery is left of it.
+  EXPECT_TRUE(eventually([&] { return server.realtime().stats().connections == 0; }));
+  auto stats = server.realtime().stats();
+  EXPECT_EQ(stats.subscribers["news"], 0u);
+  EXPECT_EQ(stats.subscribers["revalidation"], 0u);
+  EXPECT_EQ(stats.slow_client_disconnects, 1u);
+  auto other = open_stream(server.port(), "channels=news");
+  server.realtime().publish("news", json::object{{"n", 1}});
+  ASSERT_TRUE(other->next_of("message"));
+  EXPECT_EQ(server.realtime().stats().events_delivered, 1u);
+}
+
+TEST(RealtimeLimits, RefusedNamesAreEchoedAsValidUtf8) {
+  RealtimeServer server;
+  auto s = open_stream(server.port(), "channels=revalidation,%ff%fe");  // the frame parses: valid UTF-8
+  ASSERT_FALSE(s.info.empty());
+  ASSERT_EQ(s.info.at("refused").as_array().size(), 1u);
+  EXPECT_EQ(s.info.at("refused").at(0).at("channel").as_string(), "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(RealtimeLimits, LiveChangesPastTheChannelLimitAreRefusedAndAStreamAtItsLimitCanSwap) {

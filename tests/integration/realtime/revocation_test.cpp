@@ -82,6 +82,19 @@ TEST(RealtimeRevocation, RevokedClientReconnectsWithItsNewCredentialsAndIsReplay
   EXPECT_EQ(text_of(replayed[0]), "public");
 }
 
+TEST(RealtimeRevocation, ARevokedStreamIsNoLongerCountedAsASubscriber) {
+  RealtimeSetup setup;
+  setup.options.realtime.metrics_channels = {"news"};
+  RealtimeServer server(setup);
+  auto alice = open_stream(server.port(), "channels=news", as_user("alice"));
+  auto bob = open_stream(server.port(), "channels=news", as_user("bob"));
+  ASSERT_EQ(server.realtime().stats().subscribers["news"], 2u);
+  ASSERT_TRUE(server.realtime().revoke("user:alice"));
+  EXPECT_TRUE(alice->wait_closed(std::chrono::seconds(5)));
+  ASSERT_TRUE(eventually([&] { return server.realtime().stats().connections == 1; }));
+  EXPECT_EQ(server.realtime().stats().subscribers["news"], 1u);  // /metrics' gauge, not only the index
+}
+
 TEST(RealtimeRevocation, DropScopeKeepsTheStreamOpenWithoutThatScope) {
   RealtimeServer server;
   auto alice = open_stream(server.port(), "channels=news", as_user("alice"));

@@ -1,5 +1,6 @@
 // The stream as bytes: response head, first frame, keepalive, closing, shutdown, metrics.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <regex>
 
@@ -73,6 +74,16 @@ TEST(RealtimeWire, ClosedClientIsFreedAtOnce) {
   auto stats = server.realtime().stats();
   EXPECT_EQ(stats.subscribers["news"], 0u);  // declared: reported, at 0
   EXPECT_EQ(stats.subscribers["revalidation"], 1u);
+}
+
+TEST(RealtimeWire, AClientThatSendsBytesOnItsStreamIsClosed) {
+  RealtimeServer server;
+  auto s = open_stream(server.port(), "channels=revalidation");
+  // Nothing a stream answers: a pipelined request, or bytes the server would otherwise read one by one.
+  const std::string junk = "GET /api/v1/posts HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(s->fd(), junk.data(), junk.size(), MSG_NOSIGNAL), static_cast<ssize_t>(junk.size()));
+  EXPECT_TRUE(s->wait_closed(std::chrono::seconds(2)));
+  EXPECT_TRUE(eventually([&] { return server.realtime().stats().connections == 0; }));
 }
 
 TEST(RealtimeWire, GracefulShutdownClosesOpenStreamsPromptly) {

@@ -19,13 +19,16 @@ void record(realtime::History& history, std::initializer_list<const char*> chann
 
 auto any = [](const realtime::Event&) { return true; };
 
-TEST(HoldsChannel, TellsThePlainNameFromItsAlias) {
-  std::vector<std::string> names{"posts:{}", "users"};
-  EXPECT_TRUE(holds_alias(names, "posts"));
-  EXPECT_FALSE(holds_plain(names, "posts"));
-  EXPECT_TRUE(holds_plain(names, "users"));
-  EXPECT_FALSE(holds_alias(names, "users"));
-  EXPECT_FALSE(holds_alias(names, "post"));
+TEST(ChannelMatch, TellsThePlainNameFromItsAlias) {
+  ChannelMatch names({"posts:{}", "users"});
+  EXPECT_TRUE(names.alias("posts"));
+  EXPECT_FALSE(names.plain("posts"));
+  EXPECT_TRUE(names.plain("users"));
+  EXPECT_FALSE(names.alias("users"));
+  EXPECT_FALSE(names.alias("post"));
+  EXPECT_FALSE(names.any("posts:{}:{}"));
+  EXPECT_TRUE(names.plain("posts:{}"));  // as named: the alias's own name is held too
+  EXPECT_TRUE(holds_plain({"posts:{}", "users"}, "users"));
 }
 
 TEST(PlanResume, AFreshStreamStartsAtTheNewestEventAndReplaysNothing) {
