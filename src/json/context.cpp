@@ -74,6 +74,7 @@ void Context::report(Issue issue) {
 }
 
 void Context::report(Issue issue, const Path& suffix) {
+  if (reported_++ >= kMaxIssues) return;
   issue.path.clear();
   issue.path.reserve(path_.size() + suffix.size());
   for (const auto& segment : path_) {
@@ -84,6 +85,15 @@ void Context::report(Issue issue, const Path& suffix) {
   }
   issue.path.insert(issue.path.end(), suffix.begin(), suffix.end());
   issues_.push_back(std::move(issue));
+}
+
+std::vector<Issue> Context::take_issues() {
+  if (reported_ > kMaxIssues || cut_)
+    issues_.push_back(
+        custom_issue("More issues were found; only the first " + std::to_string(kMaxIssues) + " are listed"));
+  reported_ = 0;
+  cut_ = false;
+  return std::move(issues_);
 }
 
 std::optional<bool> read_bool(const value& v, Context& ctx) {

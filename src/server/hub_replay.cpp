@@ -113,8 +113,7 @@ bool Hub::replay_page(SseSession& session, const std::vector<realtime::StoredEve
   for (const auto& stored : events) {
     realtime::Frame plain, aliased;
     if (channels.plain(stored->event.channel)) plain = stored->frame;
-    if (channels.alias(stored->event.channel))
-      aliased = alias_frame(*stored, stored->event.channel + ":{}");
+    if (channels.alias(stored->event.channel)) aliased = alias_frame(*stored, stored->event.channel + ":{}");
     if (plain.size() + aliased.size() > session.room()) {
       complete = false;
       // One event larger than the whole bound can never be sent: that is a slow client after all.
@@ -138,7 +137,9 @@ void Hub::go_live(SseSession& session, const std::vector<std::string>& channels,
 void Hub::continue_replay(SseSession& session) {
   if (session.closed()) return;
   ChannelMatch channels(session.paging_channels());
-  auto keep = [&](const realtime::Event& e) { return channels.any(e.channel) && session.scopes().admits(e.scopes); };
+  auto keep = [&](const realtime::Event& e) {
+    return channels.any(e.channel) && session.scopes().admits(e.scopes);
+  };
   auto replay = history_.replay_after(session.replay_cursor(), SystemClock::now(), keep);
   std::uint64_t replayed_through = session.replay_cursor().seq;
   if (replay.gap) {

@@ -43,7 +43,9 @@ class ChannelMatch {
  private:
   struct Hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+    std::size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>{}(text);
+    }
   };
   std::unordered_set<std::string, Hash, std::equal_to<>> plain_, aliased_;
 };

@@ -120,8 +120,9 @@ void SseSession::watch() {
   // SSE clients send nothing after the request: a completed read means they went away, or sent what no
   // stream answers (a pipelined request, junk). Either way the stream ends: reading on to skip the bytes
   // would let a client have this thread take its uploads one byte at a time.
-  stream_.async_read_some(asio::buffer(&read_byte_, 1),
-                          [self = shared_from_this()](boost::system::error_code, std::size_t) { self->close(); });
+  stream_.async_read_some(
+      asio::buffer(&read_byte_, 1),
+      [self = shared_from_this()](boost::system::error_code, std::size_t) { self->close(); });
 }
 
 void SseSession::keepalive(std::uint32_t tick) {

@@ -281,6 +281,17 @@ TEST(RealtimeLimits, LiveChangesPastTheChannelLimitAreRefusedAndAStreamAtItsLimi
   EXPECT_EQ(frame->json().at("channel"), "news") << frame->raw;
 }
 
+TEST(RealtimeLimits, AChangeOfHundredsOfThousandsOfBadItemsIsAnsweredInAFewKilobytes) {
+  RealtimeServer server;
+  auto s = open_stream(server.port(), "channels=revalidation");
+  json::array zeros(300000, 0);  // ~600 KB of items of the wrong type, past the list's 100
+  auto r = change(server.port(), s, {{"subscribe", zeros}});
+  EXPECT_GE(r.status, 400u);
+  EXPECT_LT(r.status, 500u);
+  EXPECT_LT(r.body.size(), 4096u) << r.body.substr(0, 300);  // one issue, not one per item (~78 MB)
+  EXPECT_NE(r.body.find("too_big"), std::string::npos) << r.body;
+}
+
 TEST(RealtimeLimits, ChannelNamesLongerThanTheLimitAreRefused) {
   RealtimeSetup setup;
   setup.options.realtime.max_channel_name_length = 16;

@@ -298,5 +298,33 @@ TEST(Decode, RecursiveTypesDecode) {
   EXPECT_THAT(summary(result.issues), ElementsAre("children[0].children[0].name: invalid_type: Required"));
 }
 
+TEST(Decode, AnArrayPastItsMaxItemsIsOneIssueWhateverItsItems) {
+  std::string tags = "[";
+  for (int i = 0; i < 100000; ++i) tags += i ? ",0" : "0";  // every item of the wrong type
+  auto result = decode_text<CreatePost>(R"({"title":"t","content":"c","slug":"s","tags":)" + tags + "]}");
+  ASSERT_EQ(result.issues.size(), 1u);
+  EXPECT_EQ(result.issues[0].code, "too_big");
+  EXPECT_EQ(path_to_string(result.issues[0].path), "tags");
+}
+
+TEST(Decode, IssuesStopAtTheFirstHundredWithOneSayingSo) {
+  std::string items = "[";
+  for (int i = 0; i < 100000; ++i) items += i ? ",{}" : "{}";  // each lacks two required members
+  auto result = decode_text<std::vector<CreatePost>>(items + "]");
+  ASSERT_EQ(result.issues.size(), detail::Context::kMaxIssues + 1);
+  EXPECT_EQ(result.issues[0].code, "invalid_type");
+  EXPECT_EQ(result.issues.back().code, "custom");
+  EXPECT_EQ(result.issues.back().message, "More issues were found; only the first 100 are listed");
+  EXPECT_FALSE(result.value);
+  // Exactly the limit: all listed, no note.
+  auto exact = decode_text<std::vector<int>>("[" + std::string("\"a\"") + [] {
+    std::string rest;
+    for (int i = 1; i < 100; ++i) rest += ",\"a\"";
+    return rest;
+  }() + "]");
+  ASSERT_EQ(exact.issues.size(), 100u);
+  EXPECT_EQ(exact.issues.back().code, "invalid_type");
+}
+
 }  // namespace
 }  // namespace igniter::json::test

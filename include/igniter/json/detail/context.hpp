@@ -31,16 +31,29 @@ class Context {
   void push(std::size_t index) { path_.emplace_back(index); }
   void pop() noexcept { path_.pop_back(); }
 
-  /// Records `issue` at the current path.
+  /// Most issues one decode lists. Each costs its path and strings, and becomes an object of the 400
+  /// answer: without a bound, a 1 MiB array of wrong-typed items made a ~78 MB answer. Past it, decoding
+  /// stops (full()) and one last issue says that more were left out.
+  static constexpr std::size_t kMaxIssues = 100;
+
+  /// Records `issue` at the current path (kept while fewer than kMaxIssues are).
   void report(Issue issue);
   /// Records `issue` at the current path followed by `suffix`.
   void report(Issue issue, const Path& suffix);
 
-  std::size_t issue_count() const noexcept { return issues_.size(); }
-  std::vector<Issue> take_issues() noexcept { return std::move(issues_); }
+  /// Issues reported so far, kept or not (decoding compares it before and after a member).
+  std::size_t issue_count() const noexcept { return reported_; }
+  /// kMaxIssues were reported: nothing more is kept, and loops over items stop (then call cut()).
+  bool full() const noexcept { return reported_ >= kMaxIssues; }
+  /// Items were left undecoded because full(): there may be more issues than those listed.
+  void cut() noexcept { cut_ = true; }
+  /// The issues kept, and one more saying so when some were left out.
+  std::vector<Issue> take_issues();
 
  private:
   bool text_;
+  std::size_t reported_ = 0;
+  bool cut_ = false;
   std::vector<std::variant<std::string_view, std::size_t>> path_;
   std::vector<Issue> issues_;
 };

@@ -62,6 +62,11 @@ void decode_member(const object& in, T& whole, M& member, const FieldEntry<T>& e
   if (field && ctx.text() && !String<M> && field->is_string() && field->get_string().empty()) field = nullptr;
   if (!field) {
     if (!absent_is_fine<M> && !entry.constraints.optional) ctx.report(required_issue(expected_name<M>()));
+  } else if (const auto* items = field->if_array(); Vector<M> && items && entry.constraints.max_items &&
+                                                    items->size() > *entry.constraints.max_items) {
+    // Too many items is the answer, whatever they are: none is decoded (a huge array of bad items would
+    // otherwise be read, and reported, item by item).
+    check_items(items->size(), entry.constraints, ctx);
   } else {
     const std::size_t before = ctx.issue_count();
     decode_into(*field, member, ctx);
@@ -128,6 +133,7 @@ void decode_into(const value& v, T& out, Context& ctx) {
     if (!in) return;
     out.reserve(in->size());
     for (std::size_t i = 0; i < in->size(); ++i) {
+      if (ctx.full()) return ctx.cut();
       U item{};  // not emplace_back + reference: std::vector<bool> has no bool&
       ctx.push(i);
       decode_into((*in)[i], item, ctx);
@@ -139,6 +145,7 @@ void decode_into(const value& v, T& out, Context& ctx) {
     if (!in) return;
     out.clear();
     for (const auto& kv : *in) {
+      if (ctx.full()) return ctx.cut();
       typename T::mapped_type item{};
       ctx.push(kv.key());
       decode_into(kv.value(), item, ctx);
