@@ -46,20 +46,22 @@ bool History::append(StoredEventPtr stored) {
 }
 
 void History::push_locked(StoredEventPtr stored) {
+  bytes_ += cost(*stored);
   events_.push_back(std::move(stored));
-  while (events_.size() > limits_.max_events) {
-    pruned_through_ = events_.front()->event.id.seq;
-    events_.pop_front();
-  }
+  while (events_.size() > limits_.max_events || (bytes_ > limits_.max_bytes && events_.size() > 1))
+    pop_oldest_locked();
   if (events_.empty()) pruned_through_ = latest_seq_;  // max_events == 0: nothing is ever replayable
 }
 
 void History::prune_locked(std::chrono::system_clock::time_point now) {
   const auto oldest_kept = now - limits_.max_age;
-  while (!events_.empty() && events_.front()->event.time < oldest_kept) {
-    pruned_through_ = events_.front()->event.id.seq;
-    events_.pop_front();
-  }
+  while (!events_.empty() && events_.front()->event.time < oldest_kept) pop_oldest_locked();
+}
+
+void History::pop_oldest_locked() {
+  pruned_through_ = events_.front()->event.id.seq;
+  bytes_ -= cost(*events_.front());
+  events_.pop_front();
 }
 
 bool History::start_locked(EventId last, ReplayResult& result, std::size_t& first) const {

@@ -36,6 +36,9 @@ struct ReplayResult {
 struct HistoryLimits {
   std::size_t max_events = 10'000;                              ///< Most events kept.
   std::chrono::milliseconds max_age = std::chrono::minutes{5};  ///< Oldest event kept, relative to now.
+  /// Most memory kept, counted as twice each event's frame (the frame, and the parsed data beside it,
+  /// about as large); the oldest events go first. At least the newest event is always kept.
+  std::size_t max_bytes = std::size_t{64} << 20;
 };
 
 /// A random epoch whose base-36 form is 8 characters long (never 0), for a new history.
@@ -89,6 +92,8 @@ class History {
  private:
   void push_locked(StoredEventPtr stored);
   void prune_locked(std::chrono::system_clock::time_point now);
+  void pop_oldest_locked();
+  static std::size_t cost(const StoredEvent& stored) noexcept { return 2 * stored.frame.size(); }
   // Validates `last` and finds the first retained event after it; false when nothing may be replayed.
   bool start_locked(EventId last, ReplayResult& result, std::size_t& first) const;
 
@@ -96,6 +101,7 @@ class History {
   const HistoryLimits limits_;
   mutable std::mutex mutex_;
   std::deque<StoredEventPtr> events_;  // ascending seq
+  std::size_t bytes_ = 0;              // cost() of the events retained
   std::uint64_t latest_seq_;           // newest seq recorded
   std::uint64_t pruned_through_;       // newest seq no longer retained (or never known)
 };

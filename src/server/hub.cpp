@@ -20,7 +20,7 @@ using SystemClock = std::chrono::system_clock;
 namespace {
 
 realtime::HistoryLimits limits_of(const realtime::RealtimeOptions& o) {
-  return {.max_events = o.history_max_events, .max_age = o.history_max_age};
+  return {.max_events = o.history_max_events, .max_age = o.history_max_age, .max_bytes = o.history_max_bytes};
 }
 
 /// net.core.wmem_max: the most SO_SNDBUF may ask for (Linux doubles it); 0 when it cannot be read.

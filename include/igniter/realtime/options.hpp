@@ -21,6 +21,9 @@ struct RealtimeOptions {
   std::size_t history_max_events = 10'000;
   /// Longest time an event is kept for resume.
   std::chrono::milliseconds history_max_age = std::chrono::minutes{5};
+  /// Most memory the history keeps for resume, counted as twice each event's frame (the frame, and its
+  /// parsed data beside it); past it the oldest events go (a resume before them is a resync).
+  std::size_t history_max_bytes = std::size_t{64} << 20;
   /// Bytes a connection may have pending; a client that falls further behind is disconnected.
   std::size_t max_pending_bytes = std::size_t{1} << 20;
   /// A stream whose client has taken no byte of a pending write for this long is closed as a slow client
