@@ -91,14 +91,14 @@ TEST(History, GapWhenEventsAfterTheIdWerePrunedByCount) {
 TEST(History, OldestEventsGoPastTheByteBoundAndTheNewestAlwaysStays) {
   // Each event ~10 KB of frame, counted twice: 100 KB holds four of them.
   History history(kEpoch, {.max_events = 1000, .max_bytes = 100'000});
-  for (int i = 0; i < 10; ++i) history.record(message("a", kStart, std::string(10'000, 'x')));
+  for (int i = 0; i < 10; ++i) history.record(message("a", kStart, json::string(std::string(10'000, 'x'))));
   EXPECT_EQ(history.size(), 4u);
   auto replay = history.replay_after(EventId{kEpoch, 5}, kStart);
   EXPECT_TRUE(replay.gap);
   EXPECT_EQ(seqs(history.replay_after(EventId{kEpoch, 6}, kStart)),
             (std::vector<std::uint64_t>{7, 8, 9, 10}));
   // One event past the whole bound is kept alone: a resume right before it still gets it.
-  history.record(message("a", kStart, std::string(200'000, 'y')));
+  history.record(message("a", kStart, json::string(std::string(200'000, 'y'))));
   EXPECT_EQ(history.size(), 1u);
   EXPECT_EQ(seqs(history.replay_after(EventId{kEpoch, 10}, kStart)), (std::vector<std::uint64_t>{11}));
 }
