@@ -90,7 +90,7 @@ void Context::report(Issue issue, const Path& suffix) {
 std::vector<Issue> Context::take_issues() {
   if (reported_ > kMaxIssues || cut_)
     issues_.push_back(
-        custom_issue("More issues were found; only the first " + std::to_string(kMaxIssues) + " are listed"));
+        custom_issue("Decoding stopped after the first " + std::to_string(kMaxIssues) + " issues"));
   reported_ = 0;
   cut_ = false;
   return std::move(issues_);

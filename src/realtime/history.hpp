@@ -36,8 +36,8 @@ struct ReplayResult {
 struct HistoryLimits {
   std::size_t max_events = 10'000;                              ///< Most events kept.
   std::chrono::milliseconds max_age = std::chrono::minutes{5};  ///< Oldest event kept, relative to now.
-  /// Most memory kept, counted as twice each event's frame (the frame, and the parsed data beside it,
-  /// about as large); the oldest events go first. At least the newest event is always kept.
+  /// Most memory kept, estimated as twice each event's frame (the frame, and the parsed data beside it,
+  /// about as large for most events); the oldest events go first. The newest event is always kept.
   std::size_t max_bytes = std::size_t{64} << 20;
 };
 

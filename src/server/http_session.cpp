@@ -276,6 +276,10 @@ void HttpSession::on_header(beast::error_code ec) {
   auto match = app_.routes.router.match(request_.method, request_.path);
   action_ = match.found() ? &app_.routes.actions[match.route] : nullptr;
   if (action_) request_.params = std::move(match.params);
+  if (action_ && action_->sse_endpoint && request_.method == Method::GET && !parser_->is_done()) {
+    // A stream reads nothing after its request (any byte closes it): a body would end it at once.
+    return respond_error(400, "A stream request has no body");
+  }
   if (action_ && action_->sse_endpoint && request_.method == Method::GET) {
     // The realtime hub takes the connection (and its share of the connection count) from here on.
     handed_off_ = true;

@@ -182,13 +182,21 @@ void Hub::open(Shard& shard, Stream stream, Request request, std::string request
           grant.member = presence_->member_of(ctx, granted);
         }
         auto channels = realtime::split_comma_list(request.query_param("channels"));
-        // Every entry is screened, and a refused one is echoed in `connected` with its reason: a list past
-        // twice the channel limit is no stream's, and would only make that frame grow with the request.
-        if (auto limit = 2 * options_.max_channels_per_connection; channels.size() > limit)
-          throw HttpError(400, "Too many channels requested (" + std::to_string(channels.size()) +
-                                   "; at most " + std::to_string(limit) + ")");
+        // Every entry is screened, and a refused one is echoed in `connected` with its reason. Past twice
+        // the channel limit no entry could be admitted anyway: those are not read, and one refused entry
+        // stands for them all (the first of them), so that frame does not grow with the request. The
+        // stream itself is never failed for its channels (PROTOCOL.md, section 5).
+        std::optional<realtime::RefusedChannel> unread;
+        if (auto limit = 2 * options_.max_channels_per_connection; channels.size() > limit) {
+          unread = realtime::RefusedChannel{channels[limit], "not read, with the " +
+                                                                 std::to_string(channels.size() - limit - 1) +
+                                                                 " after it: a stream names at most " +
+                                                                 std::to_string(limit) + " channels"};
+          channels.resize(limit);
+        }
         std::vector<std::string> held;
         admission = admit(ctx, channels.empty() ? known_channels() : channels, held);
+        if (unread) admission.refused.push_back(std::move(*unread));
       }
     } catch (const HttpError& error) {
       refusal = error.response();

@@ -88,6 +88,10 @@ void Hub::start_stream(Shard& shard, Stream stream, Grant grant, Admission admis
     // The first frames alone overflowed its bound (max_pending_bytes): cut off as a slow client before it
     // was registered, subscribed or counted present; nothing of it must outlive this scope.
     shard.realtime->flush_dirty();  // its entry in the dirty list goes while it is alive
+    app_.logger.warn("realtime: stream " + std::to_string(id) +
+                     " closed as it opened: its first frames (head, " +
+                     "connected, first data of its stream channels) exceed max_pending_bytes (" +
+                     std::to_string(options_.max_pending_bytes) + ")");
     return;
   }
   register_session(id, session);

@@ -68,7 +68,7 @@ Response Hub::change_subscriptions(Ctx& ctx, const SubscriptionChange& change) {
   auto admission = std::make_shared<Admission>(admit(ctx, change.subscribe, held));
 
   auto apply = [this, session, admission, removed] {
-    if (session->closed()) return;
+    if (session->closed() || session->ending()) return;  // ending (revoked): it subscribes to nothing more
     if (presence_) presence_->changed(session->id(), *removed, admission->channels);
     auto& rt = *session->shard().realtime;
     auto now = std::chrono::system_clock::now();

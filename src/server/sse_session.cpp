@@ -145,10 +145,11 @@ bool SseSession::write_stalled() const {
   if (options.write_stall_timeout.count() <= 0 || options.keepalive_interval.count() <= 0) return false;
   // Ticks come every keepalive_interval; the write started somewhere in tick write_started_tick_, so it
   // has waited at least (elapsed - 1) intervals: cut once that reaches the timeout.
-  auto needed = (options.write_stall_timeout + options.keepalive_interval - std::chrono::milliseconds(1)) /
-                options.keepalive_interval;
-  auto elapsed = static_cast<std::uint32_t>(shard_.realtime->tick - write_started_tick_);
-  return elapsed > static_cast<std::uint64_t>(needed);
+  const auto timeout = options.write_stall_timeout.count(), interval = options.keepalive_interval.count();
+  const auto needed =
+      static_cast<std::uint64_t>(timeout / interval + (timeout % interval != 0));  // no overflow
+  const std::uint32_t elapsed = shard_.realtime->tick - write_started_tick_;
+  return elapsed > needed;
 }
 
 void SseSession::end(realtime::Frame last) {

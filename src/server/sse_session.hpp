@@ -91,6 +91,8 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   void skip_through(std::uint64_t seq) noexcept { skip_through_ = seq; }
   void close();
   bool closed() const noexcept { return closed_; }
+  /// end() was called: its last frame is on its way, and nothing more is queued or subscribed.
+  bool ending() const noexcept { return ending_; }
   /// Ends the stream gracefully (a revocation): nothing more is queued after `last`, and the connection
   /// closes once everything queued is written, or at the next keepalive tick if the client does not
   /// read it. Shard thread.

@@ -47,8 +47,8 @@ struct Decoded {
 /// optional, a json::value, or marked `.optional()` by its rules, and then keeps its default), or
 /// json::value/object/array as they are. Rules run on a field only once it decoded cleanly, and a
 /// struct's whole-object checks only when the struct has no other issue. Bounds: at most 100 issues are
-/// listed (then one saying more were left out, and decoding stops), and an array past its `max_items` is one
-/// `too_big` issue, its items unread (docs/validation.md).
+/// listed (past them arrays and maps are not read further, and one last issue says so), and an array
+/// past its `max_items` is one `too_big` issue, its items unread (docs/validation.md).
 ///
 /// In Mode::text, for query strings and path parameters, `v` is an object of strings (a repeated key is
 /// an array of strings): "42" reads as an integer (the whole string, nothing trailing), "1.5" as a

@@ -26,10 +26,11 @@ struct RealtimeOptions {
   std::size_t history_max_bytes = std::size_t{64} << 20;
   /// Bytes a connection may have pending; a client that falls further behind is disconnected.
   std::size_t max_pending_bytes = std::size_t{1} << 20;
-  /// A stream whose client has taken no byte of a pending write for this long is closed as a slow client
-  /// (it reconnects with Last-Event-ID and misses nothing). Checked at each keepalive tick: the cut comes
-  /// up to one keepalive_interval later. 0 = never; then only the max_pending_bytes bound cuts a client
-  /// that stops reading, and one that stops before its bound fills holds its memory until it goes.
+  /// A stream whose pending write has not completed for this long (its client reads nothing, or too
+  /// little for the kernel to take more) is closed as a slow client; it reconnects with Last-Event-ID and
+  /// misses nothing. Checked at keepalive ticks: the cut comes after this rounded up to whole
+  /// keepalive_intervals, and up to one interval more. 0 = never; then only the max_pending_bytes bound
+  /// cuts a client that stops reading, and one that stops before its bound fills holds its memory.
   std::chrono::milliseconds write_stall_timeout = std::chrono::seconds{60};
   /// Kernel send buffer of each stream's socket, in bytes (8 KiB or more); 0 = the kernel's autotuning.
   std::size_t stream_send_buffer_bytes = std::size_t{128} << 10;
@@ -38,6 +39,7 @@ struct RealtimeOptions {
   /// Bytes of events waiting for one shard's fan-out; a publish that would exceed it fails (overloaded).
   std::size_t max_inbox_bytes = std::size_t{64} << 20;
   /// Channels one stream may be subscribed to; the extra ones are refused (at connect and on changes).
+  /// A stream's `channels` list is read up to twice this; one refused entry stands for the rest.
   std::size_t max_channels_per_connection = 128;
   /// Longest channel name a stream may subscribe to, in bytes (at most 200, the publish limit).
   std::size_t max_channel_name_length = 200;

@@ -86,6 +86,13 @@ TEST(RealtimeWire, AClientThatSendsBytesOnItsStreamIsClosed) {
   EXPECT_TRUE(eventually([&] { return server.realtime().stats().connections == 0; }));
 }
 
+TEST(RealtimeWire, AStreamRequestWithABodyIsAnswered400) {
+  RealtimeServer server;
+  auto r = fetch(server.port(), "GET", "/api/v1/sse/events?channels=revalidation", "{}");
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_NE(r.body.find("no body"), std::string::npos) << r.body;
+}
+
 TEST(RealtimeWire, GracefulShutdownClosesOpenStreamsPromptly) {
   RealtimeServer server;
   auto a = open_stream(server.port(), "channels=revalidation");

@@ -298,6 +298,19 @@ TEST(Decode, RecursiveTypesDecode) {
   EXPECT_THAT(summary(result.issues), ElementsAre("children[0].children[0].name: invalid_type: Required"));
 }
 
+struct Tagged {
+  std::optional<std::vector<int>> tags;
+  static void rules(Rules<Tagged>& r) { r.field(&Tagged::tags).max_items(2); }
+};
+BOOST_DESCRIBE_STRUCT(Tagged, (), (tags))
+
+TEST(Decode, AnOptionalArrayPastItsMaxItemsIsOneIssueToo) {
+  auto result = decode_text<Tagged>(R"({"tags":["a","b","c"]})");
+  ASSERT_EQ(result.issues.size(), 1u);
+  EXPECT_EQ(result.issues[0].code, "too_big");
+  EXPECT_TRUE(decode_text<Tagged>(R"({"tags":null})").ok());
+}
+
 TEST(Decode, AnArrayPastItsMaxItemsIsOneIssueWhateverItsItems) {
   std::string tags = "[";
   for (int i = 0; i < 100000; ++i) tags += i ? ",0" : "0";  // every item of the wrong type
@@ -309,12 +322,12 @@ TEST(Decode, AnArrayPastItsMaxItemsIsOneIssueWhateverItsItems) {
 
 TEST(Decode, IssuesStopAtTheFirstHundredWithOneSayingSo) {
   std::string items = "[";
-  for (int i = 0; i < 100000; ++i) items += i ? ",{}" : "{}";  // each lacks two required members
+  for (int i = 0; i < 100000; ++i) items += i ? ",{}" : "{}";  // each lacks four required members
   auto result = decode_text<std::vector<CreatePost>>(items + "]");
   ASSERT_EQ(result.issues.size(), detail::Context::kMaxIssues + 1);
   EXPECT_EQ(result.issues[0].code, "invalid_type");
   EXPECT_EQ(result.issues.back().code, "custom");
-  EXPECT_EQ(result.issues.back().message, "More issues were found; only the first 100 are listed");
+  EXPECT_EQ(result.issues.back().message, "Decoding stopped after the first 100 issues");
   EXPECT_FALSE(result.value);
   // Exactly the limit: all listed, no note.
   auto exact = decode_text<std::vector<int>>("[" + std::string("\"a\"") + [] {

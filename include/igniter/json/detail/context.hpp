@@ -32,8 +32,8 @@ class Context {
   void pop() noexcept { path_.pop_back(); }
 
   /// Most issues one decode lists. Each costs its path and strings, and becomes an object of the 400
-  /// answer: without a bound, a 1 MiB array of wrong-typed items made a ~78 MB answer. Past it, decoding
-  /// stops (full()) and one last issue says that more were left out.
+  /// answer: without a bound, a 1 MiB array of wrong-typed items made a ~78 MB answer. Past it, arrays and
+  /// maps stop being read (full()), and one last issue says that decoding stopped.
   static constexpr std::size_t kMaxIssues = 100;
 
   /// Records `issue` at the current path (kept while fewer than kMaxIssues are).
@@ -47,7 +47,7 @@ class Context {
   bool full() const noexcept { return reported_ >= kMaxIssues; }
   /// Items were left undecoded because full(): there may be more issues than those listed.
   void cut() noexcept { cut_ = true; }
-  /// The issues kept, and one more saying so when some were left out.
+  /// The issues kept, and one more saying decoding stopped when issues or items were left out.
   std::vector<Issue> take_issues();
 
  private:

@@ -62,7 +62,8 @@ void decode_member(const object& in, T& whole, M& member, const FieldEntry<T>& e
   if (field && ctx.text() && !String<M> && field->is_string() && field->get_string().empty()) field = nullptr;
   if (!field) {
     if (!absent_is_fine<M> && !entry.constraints.optional) ctx.report(required_issue(expected_name<M>()));
-  } else if (const auto* items = field->if_array(); Vector<M> && items && entry.constraints.max_items &&
+  } else if (const auto* items = field->if_array(); Vector<unwrap_optional_t<M>> && items &&
+                                                    entry.constraints.max_items &&
                                                     items->size() > *entry.constraints.max_items) {
     // Too many items is the answer, whatever they are: none is decoded (a huge array of bad items would
     // otherwise be read, and reported, item by item).
