@@ -129,9 +129,9 @@ void SseSession::keepalive(std::uint32_t tick) {
   if (ending_) return close();  // ended a tick ago and its client still has not read the rest
   if (closed_) return;
   if (writing_ && write_stalled()) {
-    // Its client has not taken a byte for write_stall_timeout: it holds its queue and socket buffer
-    // without reading (it may never have read at all). Cut off as a slow client: it comes back with
-    // Last-Event-ID and misses nothing.
+    // Its pending write has not completed for write_stall_timeout: the client reads nothing (it may never
+    // have read at all), or too little for the kernel to take more, and holds its queue and socket
+    // buffer. Cut off as a slow client: it comes back with Last-Event-ID and misses nothing.
     hub_.slow_disconnects.fetch_add(1, std::memory_order_relaxed);
     return close();
   }
