@@ -582,6 +582,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     // Every shard listens on the same port; the kernel spreads new connections across them.
     int one = 1;
     ::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    server::report_queued_bytes(acceptor.native_handle());  // reads know when a socket is drained
     acceptor.bind(endpoint);
     acceptor.listen(asio::socket_base::max_listen_connections);
     if (i == 0) lifecycle.bound_port = acceptor.local_endpoint().port();
@@ -592,6 +593,7 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     tcp::endpoint endpoint(address, *options.tls.redirect_port);
     tls.redirect_acceptor->open(endpoint.protocol());
     tls.redirect_acceptor->set_option(tcp::acceptor::reuse_address(true));
+    server::report_queued_bytes(tls.redirect_acceptor->native_handle());
     tls.redirect_acceptor->bind(endpoint);
     tls.redirect_acceptor->listen(asio::socket_base::max_listen_connections);
     tls.redirect_bound_port = tls.redirect_acceptor->local_endpoint().port();

@@ -10,7 +10,10 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_stream.hpp>
 #include <memory>
+#include <type_traits>
 #include <utility>
+
+#include "server/drained_read.hpp"
 
 namespace igniter::server {
 
@@ -48,6 +51,8 @@ class Stream {
         [this](auto handler, const MutableBuffers& buffers) {
           if (tls_)
             tls_->async_read_some(buffers, std::move(handler));
+          else if constexpr (std::is_convertible_v<MutableBuffers, boost::asio::mutable_buffer>)
+            socket_.async_read_some(DrainedRead(buffers), std::move(handler));  // drained_read.hpp
           else
             socket_.async_read_some(buffers, std::move(handler));
         },

@@ -73,6 +73,34 @@ TEST(Answers, ARequestPipelinedBehindAnAnswerLargerThanTheSocketTakesIsAnsweredO
   app.wait();
 }
 
+TEST(Answers, ARequestSentWithItsConnectionsEndIsAnsweredAndClosedAtOnce) {
+  // The request and the end (FIN) arrive together: the read that takes the request must not count as
+  // the one that drained the socket (src/server/drained_read.hpp), or the end would only be noticed at
+  // the idle timeout. On the worker pool (the read ahead) and on the I/O thread.
+  auto options = TestServer::quiet_options();
+  options.idle_timeout = 30s;
+  App app(options);
+  app.controller(controller("end", "/end")
+                     .query("pool", "/pool", [](Ctx& c) { return c.response.success("pool"); })
+                     .query("io", "/io", ActionOptions{.run_on_io_thread = true},
+                            [](Ctx& c) { return c.response.success("io"); }));
+  auto port = app.start();
+  for (std::string where : {"pool", "io"}) {
+    for (int i = 0; i < 20; ++i) {
+      Connection c(port, 3s);  // a read that waits longer fails
+      c.send("GET /api/v1/end/" + where + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      boost::system::error_code ec;
+      c.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+      EXPECT_EQ(c.read_response().body, R"({"data":")" + where + R"(","error":null})");
+      bool closed = c.closed_by_peer();
+      EXPECT_TRUE(closed) << where << ", connection " << i;
+      if (!closed) break;
+    }
+  }
+  app.stop();
+  app.wait();
+}
+
 TEST(Answers, TheIdleTimeoutAfterASlowHandlerCountsFromItsAnswer) {
   auto options = TestServer::quiet_options();
   options.idle_timeout = 100ms;  // half the slow handler's 200 ms
