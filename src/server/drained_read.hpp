@@ -4,7 +4,7 @@
 //
 // Asio tries every read at once ("speculatively") unless its last read on that socket returned nothing.
 // A keep-alive connection's next request never comes before its answer, so between requests that try
-// was a `recv` failing with EAGAIN: one system call per request in three (bench/notes.md, "The read that
+// was a `recv` failing with EAGAIN, one more system call for every request (bench/notes.md, "The read that
 // finds nothing"). nginx knows better from EPOLLRDHUP; Linux's TCP_INQ tells it as well: with the option
 // on, each `recvmsg` reports how many bytes are still queued, and 1 when only the peer's FIN is.
 //
@@ -12,6 +12,9 @@
 // Asio then queues the next read on that socket without trying it, until epoll reports new bytes (an
 // edge-triggered event: any byte, or FIN, that arrives after this read raises one). Every other outcome
 // is Asio's usual. Without the report (a kernel before 4.18, the option refused) nothing changes.
+// One case waits longer than before: bytes and the peer's reset (RST) read by one event report 0 queued
+// (Linux marks a pending FIN, not a reset), so the reset is noticed by the next write, or at the header,
+// body or idle timeout, instead of by the next read.
 //
 // The hook is a specialization of Asio's receive operation for our buffer type (`DrainedRead`), a copy of
 // its `reactive_socket_recv_op_base` with `recvmsg` in place of `recv`. It depends on Asio's internals, so
@@ -19,18 +22,19 @@
 // reads are Asio's plain ones.
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/version.hpp>
-
-#if defined(__linux__) && defined(BOOST_ASIO_HAS_EPOLL) && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) && \
-    BOOST_VERSION >= 108100 && BOOST_VERSION < 108500
-#define IGNITER_DRAINED_READ 1
+#ifdef __linux__
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#endif
 
+#if defined(__linux__) && defined(TCP_INQ) && defined(TCP_CM_INQ) && defined(BOOST_ASIO_HAS_EPOLL) && \
+    !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) && BOOST_VERSION >= 108100 && BOOST_VERSION < 108500
+#define IGNITER_DRAINED_READ 1
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/socket_base.hpp>
 #include <cerrno>
 #include <cstring>
 #endif
