@@ -9,4 +9,5 @@
 igniter_find_package(Boost 1.81.0 CONFIG COMPONENTS json url)  # >= 1.81: BoostConfigVersion accepts newer
 igniter_find_package(Threads)
 igniter_find_pkg_config(IGNITER_HIREDIS hiredis)  # Debian's libhiredis-dev has no usable CMake target
+igniter_find_pkg_config(IGNITER_URING liburing)  # batched stream writes (Debian: liburing-dev)
 igniter_find_package(OpenSSL 3)  # HTTPS in the server and the client (Debian: libssl-dev)

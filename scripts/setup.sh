@@ -12,7 +12,7 @@ mode="${1:-build}"
 
 apt_install_missing setup cmake ninja-build g++ pkg-config ccache \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev libsqlite3-dev libssl-dev openssl
+  libgtest-dev libgmock-dev libbenchmark-dev libhiredis-dev liburing-dev libsqlite3-dev libssl-dev openssl
 
 # The demo's React page is bundled when Node.js is there; without it the demo serves its plain page.
 if [ "$mode" = build ] && command -v npm >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 
 #include "igniter/realtime/error.hpp"
 #include "realtime/channel.hpp"
@@ -155,6 +156,14 @@ void Hub::broadcast_resync() {
   }
 }
 
+void Hub::open_send_batch(RealtimeShard& rt) {
+  if (!options_.batched_writes || rt.batch) return;
+  std::string why;
+  rt.batch = SendBatch::open(RealtimeShard::kBatch, why);
+  if (!rt.batch && !std::exchange(batch_refusal_logged_, true))
+    app_.logger.info("realtime: " + why + "; each stream write is a system call of its own");
+}
+
 void Hub::start() {
   {
     std::lock_guard lock(publish_mutex_);
@@ -169,6 +178,7 @@ void Hub::start() {
     for (auto& shard : app_.shards) {
       shard->realtime->inbox = std::make_unique<realtime::Inbox>(options_.max_inbox_bytes);
       shard->realtime->gauges = std::make_unique<realtime::ChannelGauges>(declared);
+      open_send_batch(*shard->realtime);
       shards_.push_back(shard.get());
       keepalive_tick(*shard);
     }

@@ -102,7 +102,8 @@ std::size_t Hub::take_inbox(Shard& shard, std::size_t budget) {
 void Hub::continue_pass(Shard& shard) {
   auto& rt = *shard.realtime;
   auto end = std::min(rt.pass.size(), rt.pass_cursor + pass_slice(rt.pass.size()));
-  for (; rt.pass_cursor < end; ++rt.pass_cursor) rt.pass[rt.pass_cursor]->flush();
+  for (; rt.pass_cursor < end; ++rt.pass_cursor) rt.pass[rt.pass_cursor]->flush_batched();
+  rt.send_batch();
   if (rt.pass_cursor < rt.pass.size()) {
     // Events published meanwhile ride this pass for the sessions it has not written yet, as long as
     // no session can be handed more than the pass's budget (half its bound) by this pass.

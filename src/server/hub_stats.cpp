@@ -25,6 +25,9 @@ std::string prometheus_text(const MetricsSnapshot& snapshot) {
   counter("igniter_slow_client_disconnects_total", "counter", "Streams cut for falling behind.",
           s.slow_client_disconnects);
   counter("igniter_resyncs_total", "counter", "Resumes that could not be replayed.", s.resyncs);
+  counter("igniter_stream_writes_batched_total", "counter",
+          "Stream writes handed to the kernel in batches, one system call for many (io_uring).",
+          s.batched_writes);
   counter("igniter_other_channel_subscribers", "gauge",
           "Subscriptions to channels the app did not declare (client-chosen names), summed.",
           snapshot.other_subscribers);
@@ -53,6 +56,7 @@ RealtimeStats Hub::stats() const {
     auto& rt = *shard->realtime;
     out.events_delivered += rt.delivered.load(std::memory_order_relaxed);
     out.events_dropped += rt.dropped.load(std::memory_order_relaxed);
+    out.batched_writes += rt.batched_writes.load(std::memory_order_relaxed);
     const auto& names = rt.gauges->declared();
     for (std::size_t i = 0; i < names.size(); ++i) out.subscribers[names[i]] += rt.gauges->subscribers(i);
   }

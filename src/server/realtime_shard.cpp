@@ -10,9 +10,22 @@ RealtimeShard::~RealtimeShard() {
 }
 
 void RealtimeShard::flush_dirty() {
-  auto batch = std::move(dirty);
+  auto sessions = std::move(dirty);
   dirty.clear();
-  for (auto* session : batch) session->flush();
+  for (auto* session : sessions) session->flush_batched();
+  send_batch();
+}
+
+void RealtimeShard::send_batch() {
+  if (!batch || batch->size() == 0) return;
+  auto sessions = std::move(batched);
+  batched.clear();
+  auto results = batch->send();
+  batched_writes.store(batched_writes.load(std::memory_order_relaxed) + results.size(),
+                       std::memory_order_relaxed);
+  // Sessions stay alive meanwhile: a pass holds its own, and a dirty session closed by an earlier result
+  // here is only unlinked (its handlers own it). None of this adds to the batch (on_batched writes alone).
+  for (std::size_t i = 0; i < results.size(); ++i) sessions[i]->on_batched(results[i]);
 }
 
 bool RealtimeShard::subscribe(realtime::Subscriber& session, std::string_view channel) {

@@ -15,6 +15,7 @@
 #include "realtime/channel_gauges.hpp"
 #include "realtime/channel_index.hpp"
 #include "realtime/inbox.hpp"
+#include "server/send_batch.hpp"
 
 namespace igniter::server {
 
@@ -33,8 +34,19 @@ struct RealtimeShard {
   SseList sessions;
   std::vector<SseSession*> dirty;  // sessions with frames queued this turn, flushed once at its end
   /// One gather-write for every session queued to since the last flush (outside fan-out passes: replays,
-  /// subscription changes, stream handlers' first data).
+  /// subscription changes, stream handlers' first data), sent as one batch.
   void flush_dirty();
+  /// The writes of a pass's slice (or of flush_dirty) go to the kernel together: one system call for up
+  /// to kBatch plain-TCP streams (send_batch.hpp). Null without io_uring, or with
+  /// RealtimeOptions::batched_writes off: each stream writes on its own.
+  static constexpr std::size_t kBatch = 64;
+  std::unique_ptr<SendBatch> batch;
+  std::vector<SseSession*> batched;  // the sessions whose writes `batch` holds, in the order added
+  /// Whether a stream's write may join `batch` (SseSession::flush_batched).
+  bool batching() const noexcept { return batch && !batch->broken(); }
+  /// Sends what `batch` holds; each session goes on from its write's result. Called before the shard's
+  /// thread returns to its loop whenever a session may have joined the batch.
+  void send_batch();
   /// Subscribes through the index, keeping the metrics gauges in step; false when it already was.
   bool subscribe(realtime::Subscriber& session, std::string_view channel);
   /// Unsubscribes through the index, keeping the gauges in step; false when it was not subscribed.
@@ -65,6 +77,7 @@ struct RealtimeShard {
   // Written by this shard only, read by stats() from anywhere.
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> batched_writes{0};  // stream writes sent in a batch
 };
 
 }  // namespace igniter::server

@@ -2,6 +2,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/container/static_vector.hpp>
+#include <cerrno>
 #include <cstdio>
 
 #include "server/app_impl.hpp"
@@ -80,20 +81,49 @@ void SseSession::deliver(const realtime::StoredEvent& stored, const realtime::Fr
   }
 }
 
-void SseSession::flush() {
+bool SseSession::take_turn() noexcept {
   dirty_ = false;
   scheduled_ = false;
-  if (closed_ || writing_ || queue_.empty()) return;
-  std::array<realtime::ConstBuffer, 64> slices;
-  auto count = queue_.gather(slices);
-  boost::container::static_vector<asio::const_buffer, 64> buffers;
-  for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(slices[i].data, slices[i].size);
+  return !closed_ && !writing_ && !queue_.empty();
+}
+
+void SseSession::start_write() noexcept {
   writing_ = true;
   write_started_tick_ = shard_.realtime->tick;
+}
+
+void SseSession::flush() {
+  if (!take_turn()) return;
+  std::array<realtime::ConstBuffer, SendBatch::kMaxBuffers> slices;
+  auto count = queue_.gather(slices);
+  boost::container::static_vector<asio::const_buffer, SendBatch::kMaxBuffers> buffers;
+  for (std::size_t i = 0; i < count; ++i) buffers.emplace_back(slices[i].data, slices[i].size);
+  start_write();
   stream_.async_write_some(buffers,
                            [self = shared_from_this()](boost::system::error_code ec, std::size_t bytes) {
                              self->on_written(ec, bytes);
                            });
+}
+
+void SseSession::flush_batched() {
+  auto& rt = *shard_.realtime;
+  if (!rt.batching() || stream_.is_tls()) return flush();
+  if (!take_turn()) return;
+  std::array<realtime::ConstBuffer, SendBatch::kMaxBuffers> slices;
+  auto count = queue_.gather(slices);
+  start_write();
+  rt.batch->add(stream_.socket().native_handle(), {slices.data(), count});
+  rt.batched.push_back(this);
+  if (rt.batch->full()) rt.send_batch();
+}
+
+void SseSession::on_batched(int result) {
+  if (result >= 0) return on_written({}, static_cast<std::size_t>(result));
+  if (result != -EAGAIN) return on_written({-result, boost::system::system_category()}, 0);
+  // The socket took nothing (its buffer is full): the write goes the usual way, Asio's reactor waiting
+  // for room.
+  writing_ = false;
+  flush();
 }
 
 void SseSession::on_written(boost::system::error_code ec, std::size_t bytes) {

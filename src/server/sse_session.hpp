@@ -76,6 +76,11 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
   void deliver(const realtime::StoredEvent& event, const realtime::Frame& frame);
   /// Writes what is queued (one gather-write; more follow as each completes, unless a pass is to write).
   void flush();
+  /// As flush(), the write joining its shard's batch when there is one (plain TCP): whoever calls this
+  /// sends the batch (RealtimeShard::send_batch) before returning to the loop. Shard thread.
+  void flush_batched();
+  /// The result of a batched write: the bytes the socket took, or -errno.
+  void on_batched(int result);
   /// Takes the session off its shard's dirty list for a fan-out pass: true when no pass was to write to
   /// it yet (the caller then adds it to one), false when a pass will already. Shard thread.
   bool schedule() noexcept {
@@ -100,6 +105,10 @@ class SseSession : public std::enable_shared_from_this<SseSession>,
 
  private:
   void on_written(boost::system::error_code ec, std::size_t bytes);
+  // Takes the session off the dirty and pass lists; true when it has bytes to write and may write now.
+  bool take_turn() noexcept;
+  // Marks a write as under way (flush, flush_batched).
+  void start_write() noexcept;
   // The pending write has not moved for RealtimeOptions::write_stall_timeout (at a keepalive tick).
   bool write_stalled() const;
 

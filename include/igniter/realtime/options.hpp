@@ -52,6 +52,10 @@ struct RealtimeOptions {
   /// Channels the app publishes to by name: /metrics reports their subscribers one by one (besides
   /// revalidation and every stream action); every other channel is summed into one series.
   std::vector<std::string> metrics_channels;
+  /// Hand the kernel the writes of many streams with one system call (Linux io_uring, where the kernel
+  /// and its sandbox allow it; otherwise, and over TLS, every stream write is a system call of its own).
+  /// Each write is still tried at once and never waits; off: one system call per write everywhere.
+  bool batched_writes = true;
   /// Give connections the scopes their `scopes` parameter claims, as Igniter.js does (unsafe).
   bool trust_client_scopes = false;
   /// Path of the SSE endpoint, under the app's base path.

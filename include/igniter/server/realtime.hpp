@@ -25,12 +25,13 @@ class Hub;
 
 /// Counters of the realtime hub (also served at /metrics in Prometheus text format).
 struct RealtimeStats {
-  std::uint64_t connections = 0;                     ///< Open SSE connections.
-  std::uint64_t events_published = 0;                ///< Events recorded (revalidations and messages).
-  std::uint64_t events_delivered = 0;                ///< Frames queued to subscribers (incl. replays).
-  std::uint64_t events_dropped = 0;                  ///< Frames not delivered: subscriber over its bound.
-  std::uint64_t slow_client_disconnects = 0;         ///< Connections cut for falling behind.
-  std::uint64_t resyncs = 0;                         ///< Resumes that could not be replayed (gap announced).
+  std::uint64_t connections = 0;              ///< Open SSE connections.
+  std::uint64_t events_published = 0;         ///< Events recorded (revalidations and messages).
+  std::uint64_t events_delivered = 0;         ///< Frames queued to subscribers (incl. replays).
+  std::uint64_t events_dropped = 0;           ///< Frames not delivered: subscriber over its bound.
+  std::uint64_t slow_client_disconnects = 0;  ///< Connections cut for falling behind.
+  std::uint64_t resyncs = 0;                  ///< Resumes that could not be replayed (gap announced).
+  std::uint64_t batched_writes = 0;  ///< Stream writes handed to the kernel in batches (batched_writes).
   std::map<std::string, std::uint64_t> subscribers;  ///< Subscribers per channel, summed over shards.
 };
 

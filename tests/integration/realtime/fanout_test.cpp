@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "integration/realtime/realtime_app.hpp"
+#include "server/send_batch.hpp"
 
 namespace igniter::test {
 namespace {
@@ -19,13 +20,21 @@ constexpr int kRounds = 3;
 constexpr int kRounds = 10;
 #endif
 
-TEST(RealtimeFanOut, ConcurrentPublishersReachHundredsOfSubscribersCompleteAndInOrder) {
+// With the writes batched (one system call per slice, where io_uring is there) and without.
+class RealtimeFanOutWrites : public ::testing::TestWithParam<bool> {};
+
+TEST_P(RealtimeFanOutWrites, ConcurrentPublishersReachHundredsOfSubscribersCompleteAndInOrder) {
   constexpr int kSubscribers = 600;  // several slices per pass on each shard
   constexpr int kPublishers = 4;
   constexpr int kPerRound = 50;  // per publisher and round
   constexpr int kReaders = 4;
   constexpr int kTotal = kRounds * kPublishers * kPerRound;
-  RealtimeServer server;
+  const bool batched = GetParam();
+  std::string why;
+  if (batched && !server::SendBatch::open(1, why)) GTEST_SKIP() << why;
+  RealtimeSetup setup;
+  setup.options.realtime.batched_writes = batched;
+  RealtimeServer server(setup);
 
   std::vector<std::unique_ptr<SseClient>> clients;
   for (int k = 0; k < kSubscribers; ++k) {
@@ -108,7 +117,14 @@ TEST(RealtimeFanOut, ConcurrentPublishersReachHundredsOfSubscribersCompleteAndIn
   EXPECT_EQ(stats.slow_client_disconnects, 0u);
   EXPECT_EQ(stats.events_dropped, 0u);
   EXPECT_EQ(stats.events_delivered, static_cast<std::uint64_t>(kTotal) * kSubscribers);
+  if (batched)
+    EXPECT_GE(stats.batched_writes, static_cast<std::uint64_t>(kSubscribers));  // every pass's first write
+  else
+    EXPECT_EQ(stats.batched_writes, 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(, RealtimeFanOutWrites, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Batched" : "OneSystemCallEach"; });
 
 TEST(RealtimeFanOut, EventsNobodyHearsDoNotHoldBackTheNextOnes) {
   RealtimeSetup setup;
