@@ -160,6 +160,7 @@ void Hub::open_send_batch(RealtimeShard& rt) {
   if (!options_.batched_writes || rt.batch) return;
   std::string why;
   rt.batch = SendBatch::open(RealtimeShard::kBatch, why);
+  rt.batched.reserve(RealtimeShard::kBatch);
   if (!rt.batch && !std::exchange(batch_refusal_logged_, true))
     app_.logger.info("realtime: " + why + "; each stream write is a system call of its own");
 }

@@ -2,6 +2,9 @@
 
 #include "server/sse_session.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace igniter::server {
 
 RealtimeShard::RealtimeShard(boost::asio::io_context& io) : keepalive(io) {}
@@ -20,12 +23,14 @@ void RealtimeShard::send_batch() {
   if (!batch || batch->size() == 0) return;
   auto sessions = std::move(batched);
   batched.clear();
-  auto results = batch->send();
-  batched_writes.store(batched_writes.load(std::memory_order_relaxed) + results.size(),
+  auto sent = batch->send();
+  std::array<int, kBatch> results;  // a copy: the batch is free for new writes while they are handed out
+  std::copy(sent.begin(), sent.end(), results.begin());
+  batched_writes.store(batched_writes.load(std::memory_order_relaxed) + sent.size(),
                        std::memory_order_relaxed);
   // Sessions stay alive meanwhile: a pass holds its own, and a dirty session closed by an earlier result
-  // here is only unlinked (its handlers own it). None of this adds to the batch (on_batched writes alone).
-  for (std::size_t i = 0; i < results.size(); ++i) sessions[i]->on_batched(results[i]);
+  // here is only unlinked (its handlers own it).
+  for (std::size_t i = 0; i < sent.size(); ++i) sessions[i]->on_batched(results[i]);
 }
 
 bool RealtimeShard::subscribe(realtime::Subscriber& session, std::string_view channel) {

@@ -112,8 +112,8 @@ void SseSession::flush_batched() {
   std::array<realtime::ConstBuffer, SendBatch::kMaxBuffers> slices;
   auto count = queue_.gather(slices);
   start_write();
+  rt.batched.push_back(this);  // first: were it to throw, the batch and its list would not part
   rt.batch->add(stream_.socket().native_handle(), {slices.data(), count});
-  rt.batched.push_back(this);
   if (rt.batch->full()) rt.send_batch();
 }
 
