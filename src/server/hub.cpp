@@ -161,7 +161,7 @@ void Hub::open_send_batch(RealtimeShard& rt) {
   std::string why;
   rt.batch = SendBatch::open(RealtimeShard::kBatch, why);
   rt.batched.reserve(RealtimeShard::kBatch);
-  if (!rt.batch && !std::exchange(batch_refusal_logged_, true))
+  if (!rt.batch && !batch_refusal_logged_.exchange(true))
     app_.logger.info("realtime: " + why + "; each stream write is a system call of its own");
 }
 
@@ -179,7 +179,10 @@ void Hub::start() {
     for (auto& shard : app_.shards) {
       shard->realtime->inbox = std::make_unique<realtime::Inbox>(options_.max_inbox_bytes);
       shard->realtime->gauges = std::make_unique<realtime::ChannelGauges>(declared);
-      open_send_batch(*shard->realtime);
+      // On the shard's own thread: the kernel ties a ring to the thread that makes it, and when the ring
+      // closes it interrupts that thread's blocking calls (a recv with SO_RCVTIMEO fails with EINTR), so
+      // the thread that started the app must not be it.
+      asio::post(shard->io, [this, &rt = *shard->realtime] { open_send_batch(rt); });
       shards_.push_back(shard.get());
       keepalive_tick(*shard);
     }

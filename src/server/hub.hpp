@@ -120,6 +120,7 @@ class Hub {
   void broadcast_resync();
   void keepalive_tick(Shard& shard);
   // Gives a shard its SendBatch (RealtimeOptions::batched_writes), saying once why when the kernel refuses.
+  // Shard thread.
   void open_send_batch(RealtimeShard& rt);
 
   // hub_fanout.cpp: recorded events reach the shards' inboxes; passes turn them into writes.
@@ -156,7 +157,7 @@ class Hub {
   realtime::RealtimeOptions options_;
   std::unique_ptr<Cluster> cluster_;  // with a Redis store: the shared stream (before history_: its epoch)
   bool cluster_started_ = false;
-  bool batch_refusal_logged_ = false;  // start() only, before the loops run
+  std::atomic<bool> batch_refusal_logged_{false};  // any shard thread
   realtime::History history_;
   mutable std::mutex publish_mutex_;  // record + enqueue in one order for every shard; guards shards_
   std::vector<Shard*> shards_;

@@ -51,6 +51,8 @@ TEST(SendBatch, EachWriteGathersItsBuffersAndAnswersInTheOrderAdded) {
   if (!batch) GTEST_SKIP() << "io_uring is not available here";
   Pairs pairs(5);
   std::vector<std::string> heads, bodies;
+  heads.reserve(5);  // the buffers point into these strings: no reallocation may move them
+  bodies.reserve(5);
   for (int i = 0; i < 5; ++i) {
     heads.push_back("data: " + std::to_string(i) + "-");
     bodies.push_back(std::string(100 * (i + 1), static_cast<char>('a' + i)) + "\n\n");
