@@ -611,7 +611,11 @@ void App::Impl::start(std::uint16_t port, const std::string& host, bool handle_s
     if (options.tls.enabled()) lifecycle.signals->add(SIGHUP);
     wait_for_signal();
   }
-  for (auto& shard : shards) shard->thread = std::thread([&io = shard->io] { io.run(); });
+  pace.reset(routes.actions.size());
+  std::vector<asio::io_context*> ios;
+  for (auto& shard : shards) ios.push_back(&shard->io);
+  loops.emplace(std::max(options.worker_threads, 1u));
+  loops->start(ios);
   logger.info(std::string("listening on ") + (options.tls.enabled() ? "https://" : "http://") + host + ":" +
               std::to_string(lifecycle.bound_port) + " with " + std::to_string(io_threads) +
               " I/O threads, up to " + std::to_string(connections.limit) + " connections");
@@ -751,8 +755,10 @@ void App::wait() {
     std::unique_lock lock(impl_->lifecycle.state_mutex);
     impl_->lifecycle.stopped_cv.wait(lock, [&] { return impl_->lifecycle.stopped; });
   }
-  for (auto& shard : impl_->shards)
-    if (shard->thread.joinable()) shard->thread.join();
+  if (impl_->loops) {
+    impl_->loops->join();
+    impl_->loops.reset();
+  }
   if (impl_->workers) {
     impl_->workers->join();
     impl_->workers.reset();

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include "igniter/server/app.hpp"
 #include "server/drain.hpp"
 #include "server/hub.hpp"
+#include "server/loop_threads.hpp"
 #include "server/openapi.hpp"
 #include "server/query_cache.hpp"
 #include "server/static_files.hpp"
@@ -50,7 +52,6 @@ struct Shard {
                               ///< freed to accept a client, answer 503 and close.
   SessionList sessions;
   std::unique_ptr<RealtimeShard> realtime;
-  std::thread thread;
 };
 
 }  // namespace igniter::server
@@ -68,6 +69,37 @@ struct Routes {
 
   /// The action whose key (`<controller>.<action>`) is `key`; nullptr when there is none.
   Action* find(std::string_view key) noexcept;
+};
+
+/// How long each action's handler typically takes, to choose where its next run goes: one measured faster
+/// than kRunHere runs on the thread of the loop that read its request (server/loop_threads.hpp: no
+/// hand-off, and a loop is never held up past LoopThreads::kHandOver by one that then blocks), any other
+/// on the worker pool, where it is measured first. Indexed like Routes::actions, sized at start. Any
+/// thread: a lost update only delays the average.
+class ActionPace {
+ public:
+  /// Under this (the average), a handler is fast enough for the loop's thread: longer ones would hold up
+  /// the loop's other connections, or waste it waiting while the pool's threads could overlap the waits.
+  static constexpr auto kRunHere = std::chrono::microseconds(50);
+
+  void reset(std::size_t actions) {
+    typical_ = std::make_unique<std::atomic<std::int64_t>[]>(actions);
+    for (std::size_t i = 0; i < actions; ++i) typical_[i].store(-1, std::memory_order_relaxed);
+  }
+  /// A run of `action` took `took` (an exponential average, 1/8 per run).
+  void record(std::size_t action, std::chrono::steady_clock::duration took) noexcept {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+    auto typical = typical_[action].load(std::memory_order_relaxed);
+    typical_[action].store(typical < 0 ? ns : typical + (ns - typical) / 8, std::memory_order_relaxed);
+  }
+  /// Measured, and faster than kRunHere.
+  bool fast(std::size_t action) const noexcept {
+    auto typical = typical_[action].load(std::memory_order_relaxed);
+    return typical >= 0 && typical < std::chrono::nanoseconds(kRunHere).count();
+  }
+
+ private:
+  std::unique_ptr<std::atomic<std::int64_t>[]> typical_;  // ns; -1 = never run
 };
 
 /// Open connections and the limit on them (AppOptions::max_connections), with the rate-limited log of
@@ -120,6 +152,7 @@ struct App::Impl {
   http::TrustedProxies
       trusted_proxies;  // options.trusted_proxies, parsed (a bad entry throws at construction)
   server::Routes routes;
+  server::ActionPace pace;           // per action; where its handler runs (worker pool or the loop's thread)
   server::OpenApiEndpoints openapi;  // the OpenAPI document (and reference page), built at start
 
   // Realtime: the store (events through Redis with a RedisStore), the hub, the app's handle to it.
@@ -129,8 +162,9 @@ struct App::Impl {
   std::unique_ptr<server::Hub> hub;
   std::unique_ptr<Realtime> realtime;
 
-  // Threads: the shards (one event loop each) and the handlers' pool.
+  // Threads: the shards (one event loop each), the threads that run them, and the handlers' pool.
   std::vector<std::unique_ptr<server::Shard>> shards;
+  std::optional<server::LoopThreads> loops;
   std::optional<server::WorkerPool> workers;
 
   server::ConnectionCount connections;

@@ -363,14 +363,37 @@ void HttpSession::run_action(const Action& action, Request request) {
     request_ = std::move(request);
     return respond(std::move(response), keep_alive);
   }
+  auto index = static_cast<std::size_t>(&action - app_.routes.actions.data());
+  // A handler measured fast runs on this thread, once the current completion returns: no hand-off. If it
+  // blocks after all, the loop goes on on another thread (server/loop_threads.hpp). A cached query may
+  // wait for another run of itself: never here. While a fan-out pass writes this shard's streams, the
+  // loop's time is the pass's: the pool runs the handler beside it.
+  bool passing = shard_.realtime && shard_.realtime->pass_running;
+  if (!action.options.cache && !passing && app_.pace.fast(index) && app_.loops->can_run_next(shard_.index)) {
+    app_.loops->run_next(
+        shard_.index,
+        [self = shared_from_this(), &action, index, request = std::move(request)]() mutable {
+          auto started = Clock::now();
+          Response response = self->app_.handle(action, request, self->request_id_);
+          self->app_.pace.record(index, Clock::now() - started);
+          self->request_ = std::move(request);
+          return response;
+        },
+        [self = shared_from_this(), keep_alive](Response response) {
+          self->respond(std::move(response), keep_alive);
+        });
+    return;
+  }
   // On the worker pool. Over plain TCP the worker writes the answer itself when the socket takes it whole
   // (one non-blocking send, never a wait), and meanwhile this thread reads ahead. Over TLS the stream is
   // this thread's alone: the answer comes back here.
   bool direct = !stream_.is_tls();
   if (direct) read_ahead();
-  app_.workers->post([self = shared_from_this(), &action, request = std::move(request), keep_alive,
+  app_.workers->post([self = shared_from_this(), &action, index, request = std::move(request), keep_alive,
                       direct]() mutable {
+    auto started = Clock::now();
     Response response = self->app_.handle(action, request, self->request_id_);
+    self->app_.pace.record(index, Clock::now() - started);
     self->request_ = std::move(request);
     std::size_t sent = 0;
     if (direct && keep_alive && !self->app_.lifecycle.draining.load(std::memory_order_relaxed)) {

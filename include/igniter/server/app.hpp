@@ -50,8 +50,9 @@ struct TlsOptions {
 struct AppOptions {
   std::string base_path = "/api/v1";                 ///< Prefix of every action's path.
   unsigned io_threads = 0;                           ///< Event-loop threads; 0 = one per core.
-  unsigned worker_threads = 8;                       ///< Threads that run handlers (which may block); 0 = run
-                                                     ///< handlers on the I/O threads.
+  unsigned worker_threads = 8;                       ///< Threads that run handlers that may block (fast
+                                                     ///< ones run on the I/O threads: docs/guide.md,
+                                                     ///< "Concurrency"); 0 = every one on the I/O threads.
   std::size_t max_body_bytes = 1 << 20;              ///< Request body limit (413 past it); per action too.
   std::size_t max_header_bytes = 16 * 1024;          ///< Request line + headers limit (431 past it).
   std::size_t max_connections = 0;                   ///< Open connections (503 past it); 0 = derived from

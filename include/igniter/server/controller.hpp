@@ -22,7 +22,8 @@ namespace igniter {
 struct ActionOptions {
   std::vector<Procedure> use;      ///< Procedures run before the handler, after the app-wide ones.
   std::size_t max_body_bytes = 0;  ///< Body size limit; 0 = the app's (AppOptions::max_body_bytes).
-  bool run_on_io_thread = false;   ///< Run on the I/O thread (only for handlers that never block).
+  bool run_on_io_thread = false;   ///< Always on the I/O thread, unwatched (only for handlers that never
+                                   ///< block; fast ones get there anyway: docs/guide.md, "Concurrency").
   std::string description;         ///< Shown in the app's schema.
   /// JSON Schema of the answer's `data` for a handler that returns an untyped `Response`:
   /// `igniter::returns<T>()`. Null = not said. A handler that returns a value or a TypedResponse<T>
