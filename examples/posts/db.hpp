@@ -46,7 +46,7 @@ struct PostRow {
 
 /// The demo's storage. Opens (creating when missing) `<data_dir>/posts.db` and brings its schema to the
 /// latest version at construction. Every member may be called from any thread: one mutex serializes
-/// them, since handlers run on the worker pool and SQLite calls block. SQLite failures throw
+/// them, since handlers run on several threads at once and SQLite calls block. SQLite failures throw
 /// std::runtime_error (the framework answers 500).
 class Database {
  public:

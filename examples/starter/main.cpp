@@ -23,8 +23,8 @@ struct Entry {
 };
 BOOST_DESCRIBE_STRUCT(Entry, (), (name, text))
 
-/// The entries, oldest first, the last kMaxEntries only. Handlers run on a worker pool, several at
-/// once, so every access holds the mutex.
+/// The entries, oldest first, the last kMaxEntries only. Handlers run on several threads at once, so
+/// every access holds the mutex.
 class Guestbook {
  public:
   std::vector<Entry> list() const {

@@ -1,5 +1,6 @@
 #pragma once
-// The insides of App: configuration, the shards (one io_context and thread each), the handler pool.
+// The insides of App: configuration, the shards (one io_context each) and the threads that run them, the
+// handler pool.
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -38,7 +39,8 @@ using SessionHook =
 using SessionList = boost::intrusive::list<HttpSession, boost::intrusive::base_hook<SessionHook>,
                                            boost::intrusive::constant_time_size<false>>;
 
-/// One event loop and the connections it owns. Everything in a shard is touched only by its thread.
+/// One event loop and the connections it owns. Everything in a shard is touched only by the thread that
+/// runs its loop: one at a time, not always the same one (server/loop_threads.hpp).
 struct Shard {
   explicit Shard(std::size_t index);
   ~Shard();
