@@ -40,12 +40,13 @@ CacheKey key_of(std::string_view action, json::object query = {}, std::vector<st
 struct Handler {
   std::atomic<int> runs{0};
   std::atomic<int> version{1};
-  std::function<void()> during;  // runs inside the handler (a revalidation racing it)
+  // Runs inside the handler (a revalidation racing it), told which run this is; set before serving.
+  std::function<void(int run)> during;
 
   Response operator()() {
-    ++runs;
+    int run = ++runs;
     int read = version.load();  // the rows it read, before whatever happens while it answers
-    if (during) during();
+    if (during) during(run);
     return Response::json(200, json::object{{"data", read}, {"error", nullptr}});
   }
 };
@@ -196,8 +197,8 @@ TEST(QueryCache, ScopedRevalidationDropsEveryCopyWhenClientsChooseTheirScopes) {
 TEST_F(QueryCacheTest, RunStartedBeforeARevalidationIsNotKept) {
   auto key = key_of("posts.list", {}, {}, Vary::public_);
   // The mutation commits and revalidates while the list handler is still running with older rows.
-  handler.during = [&] {
-    handler.during = nullptr;
+  handler.during = [&](int run) {
+    if (run != 1) return;
     handler.version = 2;
     cache.observe(revalidation(1, {"posts.list"}));
   };
@@ -209,7 +210,7 @@ TEST_F(QueryCacheTest, RunStartedBeforeARevalidationIsNotKept) {
 TEST_F(QueryCacheTest, ConcurrentMissesRunTheHandlerOnce) {
   auto key = key_of("posts.list", {}, {}, Vary::public_);
   std::atomic<bool> release{false};
-  handler.during = [&] {
+  handler.during = [&](int) {
     while (!release) std::this_thread::yield();
   };
   std::vector<std::string> answers(6);
@@ -227,14 +228,15 @@ TEST_F(QueryCacheTest, ConcurrentMissesRunTheHandlerOnce) {
 
 TEST_F(QueryCacheTest, RequestAfterARevalidationNeverJoinsARunThatStartedBeforeIt) {
   auto key = key_of("posts.list", {}, {}, Vary::public_);
-  std::atomic<bool> release{false};
-  handler.during = [&] {
-    handler.during = nullptr;  // only the first run waits
+  std::atomic<bool> started{false}, release{false};
+  handler.during = [&](int run) {
+    if (run != 1) return;  // only the first run waits, having read version 1
+    started = true;
     while (!release) std::this_thread::yield();
   };
   std::string old_answer;
   std::thread first([&] { old_answer = serve(cache, key, handler); });
-  while (handler.runs == 0) std::this_thread::yield();
+  while (!started) std::this_thread::yield();
   handler.version = 2;
   cache.observe(revalidation(1, {"posts.list"}));
   // A client that saw the revalidation refetches while the older run is still going.
@@ -384,9 +386,8 @@ TEST_F(SharedQueryCacheTest, CopyFromAProcessAheadIsNotServed) {
 
 TEST_F(SharedQueryCacheTest, CopyWrittenAfterARevalidationByARunStartedBeforeItIsNotServed) {
   // a's run starts; the revalidation is read by b first, then by a only after a wrote its copy.
-  handler.during = [&] {
-    handler.during = nullptr;
-    b.observe(revalidation(1, {"posts.list"}));
+  handler.during = [&](int run) {
+    if (run == 1) b.observe(revalidation(1, {"posts.list"}));
   };
   serve(a, key, handler);
   a.observe(revalidation(1, {"posts.list"}));
