@@ -263,6 +263,13 @@ Response App::Impl::handle_unrouted(const Request& request, const http::RouteMat
           "# TYPE igniter_tls_handshake_failures_total counter\n"
           "igniter_tls_handshake_failures_total " +
           std::to_string(tls.handshake_failures.load(std::memory_order_relaxed)) + "\n";
+    if (loops)
+      text +=
+          "# HELP igniter_loop_hand_overs_total Handlers run on an event loop's thread that ran past 2 ms, "
+          "so that the loop went on on another thread (docs/architecture.md, \"Threads\").\n"
+          "# TYPE igniter_loop_hand_overs_total counter\n"
+          "igniter_loop_hand_overs_total " +
+          std::to_string(loops->hand_overs()) + "\n";
     auto cache = query_cache->stats();
     text +=
         "# HELP igniter_query_cache_hits_total Cached query requests answered from a kept copy or a joined "

@@ -58,7 +58,7 @@ class LoopThreads {
   /// After every loop stopped: waits for the jobs still running and ends every thread.
   void join();
 
-  /// Loops handed to another thread since start (for tests and the bench's notes).
+  /// Loops given to another thread so far (served at /metrics as igniter_loop_hand_overs_total).
   std::uint64_t hand_overs() const noexcept { return hand_overs_.load(std::memory_order_relaxed); }
 
  private:

@@ -54,6 +54,11 @@ TEST(HandlerThreads, AFastHandlerThatStartsToBlockHoldsUpTheOtherConnectionsOfIt
   EXPECT_EQ(answer.status, 200u);
   EXPECT_EQ(answer.body, R"({"data":1,"error":null})");
   EXPECT_LT(elapsed, 1s);
+  // An operator sees that it happened (at least once: a loaded machine may preempt a fast one past 2 ms).
+  auto metrics = second.request("GET", "/metrics").body;
+  auto at = metrics.find("\nigniter_loop_hand_overs_total ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stoul(metrics.substr(at + 31)), 1u) << metrics;
   block = false;
   EXPECT_EQ(first.request("GET", "/api/v1/t/maybe").status, 200u);  // the connection goes on
   app.stop();
