@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/thread_name.hpp"
+
 namespace igniter {
 
 LogLevel parse_log_level(std::string_view text, LogLevel fallback) {
@@ -215,7 +217,11 @@ ThreadBuffer& Logger::State::local_buffer() {
   {
     std::lock_guard lock(mutex);
     buffers.push_back(buffer);
-    if (!writer.joinable() && !stopping) writer = std::thread([this] { run(); });
+    if (!writer.joinable() && !stopping)
+      writer = std::thread([this] {
+        name_this_thread("igniter-log");
+        run();
+      });
   }
   thread_slots.push_back({this, buffer});
   return *buffer;

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "base/thread_name.hpp"
 #include "realtime/frame.hpp"
 #include "realtime/history.hpp"
 
@@ -262,7 +263,10 @@ void Cluster::start(Callbacks callbacks) {
   if (replication_id_.empty())
     logger_.warn("realtime: INFO replication is refused or unreadable: a Redis failover will not be noticed");
   reader_ = open_reader();
-  thread_ = std::thread([this] { read_loop(); });
+  thread_ = std::thread([this] {
+    name_this_thread("igniter-cluster");
+    read_loop();
+  });
 }
 
 void Cluster::load_retained() {

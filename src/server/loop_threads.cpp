@@ -1,5 +1,7 @@
 #include "server/loop_threads.hpp"
 
+#include "base/thread_name.hpp"
+
 namespace igniter::server {
 
 namespace {
@@ -22,8 +24,15 @@ void LoopThreads::start(const std::vector<boost::asio::io_context*>& loops) {
     loops_.back()->io = io;
   }
   std::lock_guard lock(mutex_);
-  for (auto& loop : loops_) threads_.emplace_back([this, loop = loop.get()] { serve(loop); });
-  watchdog_ = std::thread([this] { watch(); });
+  for (auto& loop : loops_)
+    threads_.emplace_back([this, loop = loop.get()] {
+      name_this_thread("igniter-loop");
+      serve(loop);
+    });
+  watchdog_ = std::thread([this] {
+    name_this_thread("igniter-loopdog");
+    watch();
+  });
 }
 
 bool LoopThreads::can_run_next(std::size_t loop) const noexcept {
@@ -120,7 +129,10 @@ void LoopThreads::hand_over(Loop& loop) {
     wake_spares_.notify_one();
     return;
   }
-  threads_.emplace_back([this, loop = &loop] { serve(loop); });
+  threads_.emplace_back([this, loop = &loop] {
+    name_this_thread("igniter-loop");
+    serve(loop);
+  });
 }
 
 void LoopThreads::join() {

@@ -4,6 +4,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "base/thread_name.hpp"
 #include "igniter/json/value.hpp"
 #include "igniter/realtime/query_key.hpp"
 #include "igniter/server/realtime.hpp"
@@ -347,7 +348,10 @@ void PresenceTracker::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
   resend_all_ = true;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("igniter-presence");
+    run();
+  });
 }
 
 void PresenceTracker::stop() {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/thread_name.hpp"
+
 namespace igniter::server {
 
 namespace {
@@ -27,8 +29,15 @@ WorkerPool::WorkerPool(unsigned threads)
   auto count = std::max(threads, 1u);
   running_since_.resize(count);
   threads_.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this, i] { work(i); });
-  watchdog_ = std::thread([this] { watch(); });
+  for (std::size_t i = 0; i < count; ++i)
+    threads_.emplace_back([this, i] {
+      name_this_thread("igniter-worker");
+      work(i);
+    });
+  watchdog_ = std::thread([this] {
+    name_this_thread("igniter-pooldog");
+    watch();
+  });
 }
 
 WorkerPool::~WorkerPool() {
