@@ -19,6 +19,7 @@
 #include <deque>
 #include <iostream>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 
 namespace {
@@ -67,7 +68,7 @@ int main() {
     items.push_back(json::encode(Item{i, "item " + std::to_string(i), 9 + i, {"a", "b"}}));
   const json::object query_answer{{"items", items}, {"total", 10}};
 
-  std::mutex mutex;
+  std::shared_mutex mutex;  // posts: read by every refetch, written by the mutation
   std::deque<Post> posts;
   int next_id = 1;
 
@@ -84,9 +85,12 @@ int main() {
       igniter::controller("posts", "/posts")
           .query("list", "/",
                  [&](igniter::Ctx& c) {
-                   std::lock_guard lock(mutex);
-                   return c.response.success(
-                       json::object{{"posts", json::encode(std::vector<Post>(posts.begin(), posts.end()))}});
+                   std::vector<Post> list;
+                   {
+                     std::shared_lock lock(mutex);  // readers share it; encoded outside it
+                     list.assign(posts.begin(), posts.end());
+                   }
+                   return c.response.success(json::fields<"posts">(std::move(list)));
                  })
           .mutation("create", igniter::POST, "/", [&](igniter::Ctx& c, const CreatePost& body) {
             std::lock_guard lock(mutex);

@@ -22,7 +22,7 @@ int main() {
           .query("list", "/",
                  [&](igniter::Ctx& c) {
                    std::lock_guard lock(mutex);
-                   return c.response.success(igniter::json::object{{"posts", igniter::json::encode(posts)}});
+                   return c.response.success(igniter::json::fields<"posts">(posts));  // {"posts":[...]}
                  })
           .mutation("create", igniter::POST, "/", [&](igniter::Ctx& c, const CreatePost& body) {
             std::lock_guard lock(mutex);

@@ -50,8 +50,7 @@ int main() {
       igniter::controller("entries", "/entries")
           .query("list", "/",
                  [&](igniter::Ctx& c) {
-                   return c.response.success(
-                       igniter::json::object{{"entries", igniter::json::encode(guestbook.list())}});
+                   return c.response.success(igniter::json::fields<"entries">(guestbook.list()));
                  })
           .mutation("add", igniter::POST, "/",
                     [&](igniter::Ctx& c, const Entry& entry) {  // validated by Entry::rules already

@@ -197,16 +197,22 @@ class ResponseBuilder {
   Response error(unsigned status, std::string code, std::string message, json::value data = nullptr) const;
 
  private:
-  // JSON values are written as they are (no copy); anything else is encoded first.
+  // JSON values are written as they are (no copy); typed data (structs, vectors, ...) straight to text,
+  // as json::encode then json::stringify would write it, without building the value in between.
   template <class T>
   static Response data_response(unsigned status, const T& data) {
     if constexpr (std::is_same_v<T, json::value> || std::is_same_v<T, json::object> ||
-                  std::is_same_v<T, json::array>)
+                  std::is_same_v<T, json::array>) {
       return envelope(status, data);
-    else if constexpr (std::is_convertible_v<const T&, json::value>)
+    } else if constexpr (std::is_convertible_v<const T&, json::value>) {
       return envelope(status, json::value(data));
-    else
-      return envelope(status, json::encode(data));
+    } else {
+      json::detail::require_codable<T>();
+      std::string body = R"({"data":)";
+      json::detail::write_json(body, data);
+      body += R"(,"error":null})";
+      return Response(status, std::move(body), "application/json; charset=utf-8");
+    }
   }
   static Response envelope(unsigned status, const json::value& data);
   static Response envelope(unsigned status, const json::object& data);

@@ -86,5 +86,50 @@ TEST(Encode, DecodeOfEncodeGivesTheValueBack) {
   EXPECT_EQ(*with_nulls, e);
 }
 
+// What typed answers are written with (ResponseBuilder::success): the text stringify(encode(x)) gives.
+template <class T>
+void expect_written_as_encoded(const T& in) {
+  std::string written;
+  detail::write_json(written, in);
+  EXPECT_EQ(written, stringify(encode(in)));
+}
+
+TEST(Encode, WrittenStraightToTextAsEncodeThenStringifyWouldWrite) {
+  Everything e;
+  e.flag = true;
+  e.count = -12;
+  e.tiny = -128;
+  e.unsigned_count = 4000000000u;
+  e.big = std::numeric_limits<std::int64_t>::min();
+  e.huge = std::numeric_limits<std::uint64_t>::max();
+  e.ratio = 0.1;
+  e.small_ratio = 3.3f;  // written as the double it widens to, as encode does
+  e.text = std::string("na\xc3\xafve \"quoted\"\\ \n\t\x01\x7f end") + '\0';
+  e.status = static_cast<Status>(42);  // no name: null
+  e.numbers = {1, -2, 3};
+  e.weights = {{"w", 0.75},
+               {"nan", std::nan("")},
+               {"inf", -std::numeric_limits<double>::infinity()},
+               {"neg zero", -0.0},
+               {"big", 1e300}};
+  e.labels = {{"k", "v"}, {"k\"2", ""}};
+  e.author = {"Ann", {"a", "b"}};
+  e.coauthors = {{"Bob", {}}, {"Cy", {"z"}}};
+  e.extra = parse(R"({"free":[1,"form",null,1.5,{"x":{}}]})");
+  e.meta = {{"m", 1}};
+  e.list = {true, nullptr};
+  expect_written_as_encoded(e);
+  e.maybe = 9;
+  e.status = Status::published;
+  expect_written_as_encoded(std::vector<Everything>{e, Everything{}});
+  expect_written_as_encoded(std::vector<bool>{true, false});
+  expect_written_as_encoded(std::optional<std::vector<int>>{});
+  expect_written_as_encoded(
+      std::map<std::string, std::optional<Author>>{{"a", std::nullopt}, {"b", Author{}}});
+  expect_written_as_encoded(fields<"posts", "total">(std::vector<Author>{{"Ann", {"x"}}}, 1));
+  expect_written_as_encoded(fields<"a", "a", "b">(1, 2, 3));  // a repeated name keeps its first value
+  expect_written_as_encoded(fields<>());
+}
+
 }  // namespace
 }  // namespace igniter::json::test
