@@ -300,7 +300,8 @@ def report(out, res, systems, args, results_md):
     L += [x for x in [stamp("http")] if x]
     L.append(f"`wrk -t2 -c{args.wrk_conns} -d{args.duration}s` on the same ~600-byte JSON document "
              "(`GET /api/v1/bench/query`; nginx answers it from its configuration, a reference, not an app), "
-             "in interleaved rounds (each round runs every system once, one after the other): the median "
+             "in interleaved rounds (each round runs every system once, one after the other, starting one system "
+             "later than the round before): the median "
              "round, and the range of all rounds.\n")
     L.append("| system | requests/s | range of the rounds | p99 ms | non-2xx | server CPU | igniter-cpp ÷ it |")
     L.append("|---|---:|---:|---:|---:|---:|---:|")

@@ -366,10 +366,10 @@ void HttpSession::run_action(const Action& action, Request request) {
   auto index = static_cast<std::size_t>(&action - app_.routes.actions.data());
   // A handler measured fast runs on this thread, once the current completion returns: no hand-off. If it
   // blocks after all, the loop goes on on another thread (server/loop_threads.hpp). A cached query may
-  // wait for another run of itself: never here. While a fan-out pass writes this shard's streams, the
-  // loop's time is the pass's: the pool runs the handler beside it.
-  bool passing = shard_.realtime && shard_.realtime->pass_running;
-  if (!action.options.cache && !passing && app_.pace.fast(index) && app_.loops->can_run_next(shard_.index)) {
+  // wait for another run of itself: never here. During a fan-out pass too, between two of its slices:
+  // a publisher answered by the pool beside a pass outruns it (bench/notes.md, "Publishers beside the
+  // pass").
+  if (!action.options.cache && app_.pace.fast(index) && app_.loops->can_run_next(shard_.index)) {
     app_.loops->run_next(
         shard_.index,
         [self = shared_from_this(), &action, index, request = std::move(request)]() mutable {

@@ -1,16 +1,10 @@
 #include "server/loop_threads.hpp"
 
+#include <algorithm>
+
 #include "base/thread_name.hpp"
 
 namespace igniter::server {
-
-namespace {
-
-// How often the watchdog looks at the loops while jobs run on them. A loop waits for kHandOver plus up to
-// one tick for a job that blocks; the watchdog costs one wake-up a tick, and none while no job runs.
-constexpr auto kTick = std::chrono::milliseconds(1);
-
-}  // namespace
 
 LoopThreads::LoopThreads(unsigned max_blocked) : max_blocked_(max_blocked) {}
 
@@ -87,9 +81,14 @@ void LoopThreads::rouse_watchdog() {
 void LoopThreads::watch() {
   std::unique_lock lock(mutex_);
   std::vector<std::uint64_t> seen(loops_.size(), 0);
+  constexpr auto hand_over_after = std::chrono::duration_cast<Clock::duration>(kHandOver).count();
   while (!stopping_) {
     bool busy = false;
     auto now = Clock::now().time_since_epoch().count();
+    // The next look: when the oldest running job is due, and no later than kHandOver from now (a job that
+    // starts after this look is due no earlier). So a blocked job is seen when it is due, and while jobs
+    // run the watchdog wakes about once per kHandOver, whatever their number.
+    auto next_look = now + hand_over_after;
     for (std::size_t i = 0; i < loops_.size(); ++i) {
       auto& loop = *loops_[i];
       auto state = loop.state.load(std::memory_order_seq_cst);
@@ -99,12 +98,16 @@ void LoopThreads::watch() {
       busy = true;
       auto started = loop.job_started.load(std::memory_order_relaxed);
       // A job that started after `state` was read shows a later start: never taken too early.
-      if (now - started < std::chrono::duration_cast<Clock::duration>(kHandOver).count()) continue;
+      if (now - started < hand_over_after) {
+        next_look = std::min(next_look, started + hand_over_after);
+        continue;
+      }
       if (loop.state.compare_exchange_strong(state, (state & ~kPhase) | kTaken, std::memory_order_acq_rel))
         hand_over(loop);
     }
     if (busy) {
-      wake_watchdog_.wait_for(lock, kTick, [&] { return stopping_; });
+      wake_watchdog_.wait_until(lock, Clock::time_point(Clock::duration(next_look)),
+                                [&] { return stopping_; });
       continue;
     }
     // No job ran since the last look: sleep until one starts.

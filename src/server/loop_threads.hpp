@@ -7,7 +7,8 @@
 // still block — a handler that was fast so far waits on a lock or a database — and a loop must never wait
 // for it: when a job has run for kHandOver, a watchdog gives the loop to another thread (a spare, or a
 // new one), and the job's thread, once its job is done, posts the job's continuation to the loop and
-// stays as a spare. The other connections of the loop wait for kHandOver plus a tick at most.
+// stays as a spare. The other connections of the loop wait for kHandOver, and the watchdog's wake-up, at
+// most.
 //
 // One thread runs a loop at a time, so what a shard owns is still touched by one thread at a time;
 // which thread that is may change at a hand-over.
