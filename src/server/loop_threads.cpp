@@ -18,11 +18,7 @@ void LoopThreads::start(const std::vector<boost::asio::io_context*>& loops) {
     loops_.back()->io = io;
   }
   std::lock_guard lock(mutex_);
-  for (auto& loop : loops_)
-    threads_.emplace_back([this, loop = loop.get()] {
-      name_this_thread("igniter-loop");
-      serve(loop);
-    });
+  for (auto& loop : loops_) add_thread(loop.get());
   watchdog_ = std::thread([this] {
     name_this_thread("igniter-loopdog");
     watch();
@@ -132,7 +128,11 @@ void LoopThreads::hand_over(Loop& loop) {
     wake_spares_.notify_one();
     return;
   }
-  threads_.emplace_back([this, loop = &loop] {
+  add_thread(&loop);
+}
+
+void LoopThreads::add_thread(Loop* loop) {
+  threads_.emplace_back([this, loop] {
     name_this_thread("igniter-loop");
     serve(loop);
   });

@@ -108,6 +108,8 @@ class LoopThreads {
   void watch();
   /// Gives `loop` to a spare thread or a new one (under mutex_).
   void hand_over(Loop& loop);
+  /// A new thread that serves `loop` (under mutex_).
+  void add_thread(Loop* loop);
 
   std::vector<std::unique_ptr<Loop>> loops_;
   unsigned max_blocked_;
