@@ -227,11 +227,15 @@ def report(out, res, systems, args, results_md):
     cn, crate = args.contention
     L.append(f"{cn:,} subscribers, {crate} events/s open loop, {args.latency_duration} s: per system an uncontended "
              "cell, then at once the same cell with a CPU hog — a busy shell loop (`while :; do :; done`) pinned "
-             "by `taskset` to the last core — running through the publishing window. Contended ÷ uncontended "
+             "by `taskset` to the last core — running through the publishing window; the systems in turn, in "
+             "rounds, each row the median round of its system and condition (by p99), with the range of the "
+             "rounds' p99 in brackets. Contended ÷ uncontended "
              "is the figure to read (target: p99 at most 2×, and no worse than Nchan's ratio).\n")
     L.append("| system | carried /s | p99 ms | p99 with hog ms | p99 ratio | last p99 ms | last p99 with hog ms | "
              "last p99 ratio | hog CPU | server CPU → with hog |")
     L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    def spread(r):
+        return f" ({fmt(r['p99_min'], 0)}–{fmt(r['p99_max'], 0)})" if r.get("rounds", 1) > 1 else ""
     for s in names:
         a = next((r for r in con if r.get("system") == s and not r.get("hog")), None)
         b = next((r for r in con if r.get("system") == s and r.get("hog")), None)
@@ -240,7 +244,8 @@ def report(out, res, systems, args, results_md):
         if "error" in a or "error" in b:
             L.append(f"| {s} | failed: {a.get('error') or b.get('error')} |||||||||")
             continue
-        L.append(f"| {s} | {carried(a)} → {carried(b)} | {fmt(a.get('p99_ms'), 1)} | {fmt(b.get('p99_ms'), 1)} | "
+        L.append(f"| {s} | {carried(a)} → {carried(b)} | {fmt(a.get('p99_ms'), 1)}{spread(a)} | "
+                 f"{fmt(b.get('p99_ms'), 1)}{spread(b)} | "
                  f"{ratio(b.get('p99_ms'), a.get('p99_ms'))} | {fmt(a.get('last_subscriber_p99_ms'), 1)} | "
                  f"{fmt(b.get('last_subscriber_p99_ms'), 1)} | "
                  f"{ratio(b.get('last_subscriber_p99_ms'), a.get('last_subscriber_p99_ms'))} | "
@@ -329,12 +334,18 @@ def report(out, res, systems, args, results_md):
         single_p99 = c.get("single_p99_ms", one.get("p99_ms"))
         L.append(f"Two igniter-cpp processes sharing one redis-server, {c['subscribers']} subscribers split between "
                  "them, publishers on the first, one I/O thread each (together, the two threads the single "
-                 "process has). Against one process with the same subscribers (scenario 1).\n")
-        L.append("| setup | deliveries/s | p99 ms | of a single process |")
-        L.append("|---|---:|---:|---:|")
-        L.append(f"| one process | {fmt(single)} | {fmt(single_p99, 1)} | 100% |")
-        L.append(f"| two processes + Redis | {fmt(c['deliveries_per_second'])} | {fmt(c['p99_ms'], 1)} | "
-                 f"{(100 * c['deliveries_per_second'] / single) if single else 0:.0f}% |")
+                 "process has), closed-loop publishers as in scenario 1. Against one process with the same "
+                 "subscribers, measured in turn with them: the median of the rounds, and the range of all "
+                 "rounds.\n")
+        L.append("| setup | deliveries/s | range of the rounds | p99 ms | of a single process |")
+        L.append("|---|---:|---:|---:|---:|")
+        rounds = f" ({c['rounds']})" if "rounds" in c else ""
+        one_range = (f"{fmt(c['single_min'])}–{fmt(c['single_max'])}{rounds}" if "single_min" in c
+                     else "scenario 1")
+        two_range = f"{fmt(c['dps_min'])}–{fmt(c['dps_max'])}{rounds}" if "dps_min" in c else "—"
+        L.append(f"| one process | {fmt(single)} | {one_range} | {fmt(single_p99, 1)} | 100% |")
+        L.append(f"| two processes + Redis | {fmt(c['deliveries_per_second'])} | {two_range} | "
+                 f"{fmt(c['p99_ms'], 1)} | {(100 * c['deliveries_per_second'] / single) if single else 0:.0f}% |")
         L.append("")
     # targets
     L.append("## Targets\n")

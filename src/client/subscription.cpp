@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "base/thread_name.hpp"
 #include "client/backoff.hpp"
 #include "client/client_state.hpp"
 #include "client/connection.hpp"
@@ -83,7 +84,10 @@ class SubscriptionState : public std::enable_shared_from_this<SubscriptionState>
   }
 
   void start() {
-    thread_ = std::thread([self = shared_from_this()] { self->run(); });
+    thread_ = std::thread([self = shared_from_this()] {
+      name_this_thread("igniter-client");
+      self->run();
+    });
   }
 
   void close() {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/thread_name.hpp"
 #include "store/redis/connection.hpp"
 #include "store/redis/sentinel.hpp"
 #include "store/subscriber_registry.hpp"
@@ -85,6 +86,7 @@ struct RedisStore::Impl final : detail::SubscriptionOwner, std::enable_shared_fr
       subscriptions->start();
     });
     thread = std::thread([this] {
+      name_this_thread("igniter-redis");
       io_thread.store(std::this_thread::get_id());
       io.run();
       // Set when the store was destroyed by one of its own handlers: the last owner is this thread.
