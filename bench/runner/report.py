@@ -227,9 +227,10 @@ def report(out, res, systems, args, results_md):
     cn, crate = args.contention
     L.append(f"{cn:,} subscribers, {crate} events/s open loop, {args.latency_duration} s: per system an uncontended "
              "cell, then at once the same cell with a CPU hog — a busy shell loop (`while :; do :; done`) pinned "
-             "by `taskset` to the last core — running through the publishing window; the systems in turn, in "
-             "rounds, each row the median round of its system and condition (by p99), with the range of the "
-             "rounds' p99 in brackets. Contended ÷ uncontended "
+             "by `taskset` to the last core — running through the publishing window" +
+             ("; the systems in turn, in rounds, each row the median round of its system and condition (by "
+              "p99), with the range of the rounds' p99 in brackets" if any(r.get("rounds", 1) > 1 for r in con)
+              else "") + ". Contended ÷ uncontended "
              "is the figure to read (target: p99 at most 2×, and no worse than Nchan's ratio).\n")
     L.append("| system | carried /s | p99 ms | p99 with hog ms | p99 ratio | last p99 ms | last p99 with hog ms | "
              "last p99 ratio | hog CPU | server CPU → with hog |")
@@ -335,8 +336,8 @@ def report(out, res, systems, args, results_md):
         L.append(f"Two igniter-cpp processes sharing one redis-server, {c['subscribers']} subscribers split between "
                  "them, publishers on the first, one I/O thread each (together, the two threads the single "
                  "process has), closed-loop publishers as in scenario 1. Against one process with the same "
-                 "subscribers, measured in turn with them: the median of the rounds, and the range of all "
-                 "rounds.\n")
+                 "subscribers, " + ("measured in turn with them: the median of the rounds, and the range of all "
+                                    "rounds.\n" if "single_min" in c else "from scenario 1.\n"))
         L.append("| setup | deliveries/s | range of the rounds | p99 ms | of a single process |")
         L.append("|---|---:|---:|---:|---:|")
         rounds = f" ({c['rounds']})" if "rounds" in c else ""
