@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/utf8.hpp"
+#include "server/hub.hpp"
 
 namespace igniter::server {
 
@@ -359,9 +360,10 @@ void HttpSession::run_action(const Action& action, Request request) {
   deadline_ = Clock::time_point::max();
   bool keep_alive = parser_->get().keep_alive();
   if (!app_.workers || action.options.run_on_io_thread) {
+    auto before = Hub::published_on_this_thread();
     Response response = app_.handle(action, request, request_id_);
     request_ = std::move(request);
-    return respond(std::move(response), keep_alive);
+    return respond_once_taken(published_since(before), std::move(response), keep_alive);
   }
   auto index = static_cast<std::size_t>(&action - app_.routes.actions.data());
   // A handler measured fast runs on this thread, once the current completion returns: no hand-off. If it
@@ -373,14 +375,15 @@ void HttpSession::run_action(const Action& action, Request request) {
     app_.loops->run_next(
         shard_.index,
         [self = shared_from_this(), &action, index, request = std::move(request)]() mutable {
+          auto before = Hub::published_on_this_thread();
           auto started = Clock::now();
           Response response = self->app_.handle(action, request, self->request_id_);
           self->app_.pace.record(index, Clock::now() - started);
           self->request_ = std::move(request);
-          return response;
+          return std::pair(published_since(before), std::move(response));
         },
-        [self = shared_from_this(), keep_alive](Response response) {
-          self->respond(std::move(response), keep_alive);
+        [self = shared_from_this(), keep_alive](std::pair<std::uint64_t, Response> answer) {
+          self->respond_once_taken(answer.first, std::move(answer.second), keep_alive);
         });
     return;
   }
@@ -391,10 +394,18 @@ void HttpSession::run_action(const Action& action, Request request) {
   if (direct) read_ahead();
   app_.workers->post([self = shared_from_this(), &action, index, request = std::move(request), keep_alive,
                       direct]() mutable {
+    auto before = Hub::published_on_this_thread();
     auto started = Clock::now();
     Response response = self->app_.handle(action, request, self->request_id_);
     self->app_.pace.record(index, Clock::now() - started);
     self->request_ = std::move(request);
+    // A publisher's answer waits for the shards to take its events (Hub::when_taken): on the loop.
+    auto published = published_since(before);
+    if (published != 0 && self->app_.hub && !self->app_.hub->taken(published))
+      return self->app_.hub->when_taken(published, self->shard_.io,
+                                        [self, response = std::move(response), keep_alive]() mutable {
+                                          self->respond(std::move(response), keep_alive);
+                                        });
     std::size_t sent = 0;
     if (direct && keep_alive && !self->app_.lifecycle.draining.load(std::memory_order_relaxed)) {
       self->prepare_answer(response, keep_alive);
@@ -415,6 +426,20 @@ void HttpSession::run_action(const Action& action, Request request) {
       self->respond(std::move(response), keep_alive);
     });
   });
+}
+
+std::uint64_t HttpSession::published_since(std::uint64_t before) noexcept {
+  auto last = Hub::published_on_this_thread();
+  return last != before ? last : 0;
+}
+
+void HttpSession::respond_once_taken(std::uint64_t published, Response response, bool keep_alive) {
+  if (published == 0 || !app_.hub || app_.hub->taken(published))
+    return respond(std::move(response), keep_alive);
+  app_.hub->when_taken(published, shard_.io,
+                       [self = shared_from_this(), response = std::move(response), keep_alive]() mutable {
+                         self->respond(std::move(response), keep_alive);
+                       });
 }
 
 void HttpSession::read_ahead() {

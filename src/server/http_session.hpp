@@ -68,6 +68,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession>, public Ses
   /// the socket took all of it; else `sent` is what it took and the I/O thread writes the rest.
   bool send_directly(std::size_t& sent);
   void respond(Response response, bool keep_alive);
+  /// respond() once the shards took the events the handler published (`published`: the last one's
+  /// sequence number, 0 = none; Hub::when_taken), so that publishers go at the pace of the fan-out.
+  void respond_once_taken(std::uint64_t published, Response response, bool keep_alive);
+  /// The last event the calling thread published since `before` (Hub::published_on_this_thread), or 0.
+  static std::uint64_t published_since(std::uint64_t before) noexcept;
   /// Everything of an answer but its write: checks, head_, body_, the log line. Any thread that owns the
   /// session's answer (the I/O thread, or the worker that ran the handler).
   void prepare_answer(Response& response, bool keep_alive);

@@ -1,7 +1,9 @@
 #include "server/hub.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <utility>
 
@@ -16,6 +18,11 @@
 namespace igniter::server {
 
 namespace asio = boost::asio;
+
+namespace {
+// The sequence number of the last event the calling thread published here (Hub::published_on_this_thread).
+thread_local std::uint64_t published_here = 0;
+}  // namespace
 using SystemClock = std::chrono::system_clock;
 
 namespace {
@@ -113,7 +120,49 @@ Result<realtime::EventId> Hub::publish(realtime::Event event) {
   // Cached answers a revalidation reaches go before any client can hear of it (docs/query-cache.md).
   if (app_.query_cache) app_.query_cache->observe(stored->event);
   fan_out_locked(stored);
+  published_here = stored->event.id.seq;
   return stored->event.id;
+}
+
+std::uint64_t Hub::published_on_this_thread() noexcept {
+  return published_here;
+}
+
+bool Hub::taken(std::uint64_t seq) const {
+  std::lock_guard lock(publish_mutex_);
+  return std::all_of(shards_.begin(), shards_.end(), [&](Shard* shard) {
+    auto& rt = *shard->realtime;
+    // An empty inbox took (or dropped) everything pushed before this look.
+    return rt.taken_seq.load(std::memory_order_seq_cst) >= seq || rt.inbox->bytes() == 0;
+  });
+}
+
+void Hub::when_taken(std::uint64_t seq, asio::io_context& io, std::function<void()> then) {
+  {
+    std::lock_guard lock(taken_mutex_);
+    // seq_cst pairs with release_taken's callers: either a take after this sees the waiter, or this
+    // look sees that take.
+    taken_awaited_.store(true, std::memory_order_seq_cst);
+    if (!taken(seq)) {
+      taken_waiters_.push_back({seq, &io, std::move(then)});
+      return;
+    }
+    if (taken_waiters_.empty()) taken_awaited_.store(false, std::memory_order_relaxed);
+  }
+  asio::post(io, std::move(then));
+}
+
+void Hub::release_taken() {
+  std::vector<TakenWaiter> ready;
+  {
+    std::lock_guard lock(taken_mutex_);
+    auto waiting = std::partition(taken_waiters_.begin(), taken_waiters_.end(),
+                                  [&](const TakenWaiter& waiter) { return !taken(waiter.seq); });
+    std::move(waiting, taken_waiters_.end(), std::back_inserter(ready));
+    taken_waiters_.erase(waiting, taken_waiters_.end());
+    if (taken_waiters_.empty()) taken_awaited_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& waiter : ready) asio::post(*waiter.io, std::move(waiter.then));
 }
 
 bool Hub::run_in_event_order(Shard& shard, std::function<void()> task) {
@@ -231,6 +280,12 @@ void Hub::track_presence(PresenceOptions options, Realtime& realtime) {
 
 void Hub::stop() {
   if (presence_) presence_->stop();
+  {
+    // The loops have stopped: nothing takes any more. The answers still waiting go with their sessions,
+    // while the shards they belong to still exist.
+    std::lock_guard lock(taken_mutex_);
+    taken_waiters_.clear();
+  }
   std::lock_guard lock(publish_mutex_);
   shards_.clear();
 }

@@ -77,6 +77,18 @@ class Hub {
   /// Detaches from the shards (events published later are only recorded); called when the server stopped.
   void stop();
 
+  /// Back-pressure on publishers (docs/realtime.md, "Publishers wait for the fan-out"): the sequence number
+  /// of the last event this thread published here (0: none). A request whose handler published answers
+  /// once every shard has taken its events from its inbox, so a closed-loop publisher goes at the pace
+  /// of the fan-out instead of filling the inboxes. Events that go through the cluster's stream are not
+  /// counted (their ids come from Redis).
+  static std::uint64_t published_on_this_thread() noexcept;
+  /// Whether every shard took the events up to `seq` from its inbox (or dropped them). Any thread.
+  bool taken(std::uint64_t seq) const;
+  /// Posts `then` to `io` once taken(seq): at once when it is, else after the take that makes it so.
+  /// Any thread; never waits.
+  void when_taken(std::uint64_t seq, boost::asio::io_context& io, std::function<void()> then);
+
   /// The counters; reads per-shard atomics only, never waits for a shard. Any thread.
   RealtimeStats stats() const;
   /// The counters in Prometheus text format (one series per declared channel). Any thread, never waits.
@@ -159,6 +171,17 @@ class Hub {
   bool cluster_started_ = false;
   std::atomic<bool> batch_refusal_logged_{false};  // any shard thread
   realtime::History history_;
+  // Requests waiting for their events to be taken (when_taken); released by the shards after each take.
+  struct TakenWaiter {
+    std::uint64_t seq;
+    boost::asio::io_context* io;
+    std::function<void()> then;
+  };
+  void release_taken();
+  std::mutex taken_mutex_;
+  std::vector<TakenWaiter> taken_waiters_;  // under taken_mutex_
+  std::atomic<bool> taken_awaited_{false};  // taken_waiters_ is not empty
+
   mutable std::mutex publish_mutex_;  // record + enqueue in one order for every shard; guards shards_
   std::vector<Shard*> shards_;
   std::unordered_map<std::string, const Action*> streams_;  // stream actions by channel

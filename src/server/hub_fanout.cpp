@@ -64,6 +64,7 @@ std::size_t Hub::take_inbox(Shard& shard, std::size_t budget) {
   auto& rt = *shard.realtime;
   auto batch = rt.inbox->take(budget);
   std::size_t taken = 0;
+  std::uint64_t last_seq = 0;
   for (auto& item : batch) {
     if (item.task) {
       taken += realtime::Inbox::kTaskBytes;
@@ -76,6 +77,7 @@ std::size_t Hub::take_inbox(Shard& shard, std::size_t budget) {
     }
     const auto& stored = item.event;
     taken += stored->frame.size();
+    last_seq = stored->event.id.seq;
     if (realtime::is_reserved_channel(stored->event.channel)) {  // a control event: applied, not delivered
       apply_control(shard, stored->event);
       continue;
@@ -96,6 +98,10 @@ std::size_t Hub::take_inbox(Shard& shard, std::size_t budget) {
   for (auto* session : rt.dirty)
     if (session->schedule()) into.push_back(session->shared_from_this());
   rt.dirty.clear();
+  // Publishers whose answers wait for their events to be taken (when_taken) may go on. seq_cst pairs
+  // with when_taken: either its look sees this take, or this sees its waiter.
+  if (last_seq != 0) rt.taken_seq.store(last_seq, std::memory_order_seq_cst);
+  if (!batch.empty() && taken_awaited_.load(std::memory_order_seq_cst)) release_taken();
   return taken;
 }
 

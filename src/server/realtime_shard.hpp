@@ -78,6 +78,8 @@ struct RealtimeShard {
   std::atomic<std::uint64_t> delivered{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> batched_writes{0};  // stream writes sent in a batch
+  // The sequence number of the last event a pass took from the inbox (Hub::taken).
+  std::atomic<std::uint64_t> taken_seq{0};
 };
 
 }  // namespace igniter::server

@@ -140,5 +140,26 @@ TEST(RealtimeFanOut, EventsNobodyHearsDoNotHoldBackTheNextOnes) {
   EXPECT_EQ(payload(*frame).at("n"), 1);
 }
 
+// A publisher's answer waits until the shards have taken its event (docs/realtime.md, "Publishers wait
+// for the fan-out"). With one I/O thread that runs the handlers too, the pass that takes the event writes
+// it to the stream before the answer goes out: a client holding the answer finds the event there without
+// waiting. Answered at once, the answer went out first and the event a loop turn later. (A worker that
+// finds the event taken answers at once, while the pass may not have written yet: not this test.)
+TEST(RealtimeFanOut, APublishersAnswerComesOnceItsEventIsTakenForTheStreams) {
+  RealtimeSetup setup;
+  setup.options.io_threads = 1;
+  setup.options.worker_threads = 0;
+  RealtimeServer server(setup);
+  auto s = open_stream(server.port(), "channels=revalidation&scopes=");
+  ASSERT_FALSE(s.info.empty());
+  for (int round = 0; round < 20; ++round) {
+    auto r = fetch(server.port(), "POST", "/api/v1/posts", R"({"title":"Hello"})");
+    ASSERT_EQ(r.status, 201u);
+    auto frames = s.client->read_available();
+    EXPECT_FALSE(frames.empty()) << "round " << round << ": the answer came before the event";
+    if (frames.empty()) s.client->next_event(std::chrono::milliseconds(500));  // not the next round's
+  }
+}
+
 }  // namespace
 }  // namespace igniter::test
