@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -129,12 +130,19 @@ std::uint64_t Hub::published_on_this_thread() noexcept {
 }
 
 bool Hub::taken(std::uint64_t seq) const {
+  return seq <= taken_through();
+}
+
+std::uint64_t Hub::taken_through() const {
   std::lock_guard lock(publish_mutex_);
-  return std::all_of(shards_.begin(), shards_.end(), [&](Shard* shard) {
+  auto through = std::numeric_limits<std::uint64_t>::max();
+  for (auto* shard : shards_) {
     auto& rt = *shard->realtime;
     // An empty inbox took (or dropped) everything pushed before this look.
-    return rt.taken_seq.load(std::memory_order_seq_cst) >= seq || rt.inbox->bytes() == 0;
-  });
+    auto seq = rt.taken_seq.load(std::memory_order_seq_cst);
+    if (rt.inbox->bytes() != 0) through = std::min(through, seq);
+  }
+  return through;
 }
 
 void Hub::when_taken(std::uint64_t seq, asio::io_context& io, std::function<void()> then) {
@@ -156,8 +164,9 @@ void Hub::release_taken() {
   std::vector<TakenWaiter> ready;
   {
     std::lock_guard lock(taken_mutex_);
+    auto through = taken_through();
     auto waiting = std::partition(taken_waiters_.begin(), taken_waiters_.end(),
-                                  [&](const TakenWaiter& waiter) { return !taken(waiter.seq); });
+                                  [&](const TakenWaiter& waiter) { return waiter.seq > through; });
     std::move(waiting, taken_waiters_.end(), std::back_inserter(ready));
     taken_waiters_.erase(waiting, taken_waiters_.end());
     if (taken_waiters_.empty()) taken_awaited_.store(false, std::memory_order_relaxed);

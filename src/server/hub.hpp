@@ -178,6 +178,8 @@ class Hub {
     std::function<void()> then;
   };
   void release_taken();
+  // Every shard took the events up to this sequence number (the largest one when no inbox holds any).
+  std::uint64_t taken_through() const;
   std::mutex taken_mutex_;
   std::vector<TakenWaiter> taken_waiters_;  // under taken_mutex_
   std::atomic<bool> taken_awaited_{false};  // taken_waiters_ is not empty
