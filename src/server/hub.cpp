@@ -20,13 +20,12 @@ namespace igniter::server {
 
 namespace asio = boost::asio;
 
-namespace {
-// The sequence number of the last event the calling thread published here (Hub::published_on_this_thread).
-thread_local std::uint64_t published_here = 0;
-}  // namespace
 using SystemClock = std::chrono::system_clock;
 
 namespace {
+
+// The sequence number of the last event the calling thread published here (Hub::published_on_this_thread).
+thread_local std::uint64_t published_here = 0;
 
 realtime::HistoryLimits limits_of(const realtime::RealtimeOptions& o) {
   return {.max_events = o.history_max_events, .max_age = o.history_max_age, .max_bytes = o.history_max_bytes};

@@ -184,7 +184,9 @@ class Hub {
   std::vector<TakenWaiter> taken_waiters_;  // under taken_mutex_
   std::atomic<bool> taken_awaited_{false};  // taken_waiters_ is not empty
 
-  mutable std::mutex publish_mutex_;  // record + enqueue in one order for every shard; guards shards_
+  // Record + enqueue in one order for every shard; guards shards_ (written by start() and stop() only,
+  // while no loop or worker runs: taken_through reads it without the lock).
+  mutable std::mutex publish_mutex_;
   std::vector<Shard*> shards_;
   std::unordered_map<std::string, const Action*> streams_;  // stream actions by channel
   std::atomic<std::uint64_t> next_connection_{0};
