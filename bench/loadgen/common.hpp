@@ -332,6 +332,24 @@ void split_sse_lines(std::string& pending, const char* p, std::size_t n, OnLine&
   }
 }
 
+// Feeds `n` bytes read from subscriber `c` to its reader: on_ready() once its 200 and headers are in,
+// on_line(line) for each complete SSE line. False when the connection is over (not a 200, or junk).
+template <class OnReady, class OnLine>
+bool feed_sse(SseConn& c, const char* data, std::size_t n, OnReady&& on_ready, OnLine&& on_line) {
+  bool ok = c.reader.feed(
+      data, n,
+      [&] {
+        if (c.reader.status != 200) return;
+        c.connected = true;
+        std::string().swap(c.reader.head);  // not needed past the status
+        on_ready();
+      },
+      [&](const char* p, std::size_t size) {
+        if (p) split_sse_lines(c.line, p, size, on_line);
+      });
+  return ok && (c.reader.state == BodyReader::State::headers || c.connected);
+}
+
 // Handles one epoll event `ev` of subscriber `c` (registered on `ep` for input and output): once its
 // connect completes, writes `request` and watches for input only; then reads what arrived, counting the
 // bytes into `bytes`. on_ready() once its 200 and headers are in, on_line(line) for each complete SSE
@@ -360,18 +378,7 @@ bool on_sse_event(int ep, SseConn& c, const epoll_event& ev, const std::string& 
     if (got == 0) return false;
     if (got < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
     bytes += static_cast<std::uint64_t>(got);
-    bool ok = c.reader.feed(
-        buf, static_cast<std::size_t>(got),
-        [&] {
-          if (c.reader.status != 200) return;
-          c.connected = true;
-          std::string().swap(c.reader.head);  // not needed past the status
-          on_ready();
-        },
-        [&](const char* p, std::size_t n) {
-          if (p) split_sse_lines(c.line, p, n, on_line);
-        });
-    if (!ok || (c.reader.state != BodyReader::State::headers && !c.connected)) return false;
+    if (!feed_sse(c, buf, static_cast<std::size_t>(got), on_ready, on_line)) return false;
     if (static_cast<std::size_t>(got) < sizeof buf) return true;
   }
 }

@@ -3,12 +3,15 @@
 // the epoch, CLOCK_REALTIME), and publishes events over keep-alive HTTP connections.
 //
 //   loadgen sub   --url URL --conns N [--threads T] [--sources K] [--hold S] [--per-event] [--ready FILE]
+//                 [--reader uring|epoll]
 //   loadgen pub   --url URL [--conns C] [--rate R] [--duration S] [--size B] [--body JSON]
 //   loadgen reval --sse-url URL --list-url URL --mutate-url URL --conns N [--rounds R] [--body JSON]
 //
 // Every mode writes one JSON object (its results) to --out FILE, or to stdout. `sub` writes FILE.ready
 // (or --ready) once every connection has its 200 and headers; it then holds the connections for --hold
-// seconds (or until SIGTERM/SIGINT) and reports. Latency histograms are log-linear (64 sub-buckets per
+// seconds (or until SIGTERM/SIGINT) and reports. It reads connected streams through io_uring (multishot
+// receives into provided buffers) where the kernel has it, else, or with --reader epoll, with one recv
+// per ready stream; the report's "reader" says which. Latency histograms are log-linear (64 sub-buckets per
 // power of two of microseconds) and written sparse, so a runner can merge several processes.
 // Only IPv4 loopback targets of the form http://127.0.0.1:PORT/path are supported.
 

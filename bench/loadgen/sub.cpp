@@ -1,5 +1,8 @@
 // loadgen sub: many SSE connections on a few epoll threads, timestamping deliveries.
 
+#include <liburing.h>
+#include <sys/mman.h>
+
 #include "common.hpp"
 
 namespace loadgen {
@@ -14,6 +17,8 @@ struct PerEvent {
 
 struct SubThread {
   std::vector<SseConn> conns;
+  std::vector<char> in_ring;  // with the io_uring reader: read there (connected), no longer on epoll
+  bool ring = false;          // the io_uring reader was opened
   Histogram hist;
   std::vector<PerEvent> events;  // by seq, with --per-event
   std::uint64_t deliveries = 0;
@@ -33,6 +38,7 @@ struct SubConfig {
   int sources = 1;
   bool per_event = false;
   std::size_t max_inflight = 256;  // connects in progress per thread (bounded: the SYN backlog)
+  bool uring = true;               // read connected streams through io_uring (RecvRing), else epoll
   std::int64_t deadline_ns = 0;    // mono: stop then
 };
 
@@ -57,6 +63,105 @@ void on_line(SubThread& t, std::string_view line, bool per_event) {
     }
   }
 }
+
+// The reader of connected streams (--reader uring, the default): one multishot receive per stream into
+// a ring of provided buffers, completions reaped in batches. The load generator shares the machine with
+// the server it measures, and on these hosts a system call is dear: one recv (and its share of an
+// epoll_wait) per stream per event cost the reader more CPU than the server spent writing (bench/notes.md,
+// "The load generator's share"). The kernel's receive work is the same either way.
+class RecvRing {
+ public:
+  static constexpr unsigned kBufferSize = 2048, kMaxBuffers = 32768;  // the kernel's most per ring
+
+  // Two buffers per stream (one event for every stream between two reaps takes one each), within the
+  // kernel's bound; a receive that finds none ends with -ENOBUFS and is made again. Null where io_uring,
+  // multishot receives or provided buffer rings are missing (then: epoll).
+  static std::unique_ptr<RecvRing> open(std::size_t streams) {
+    auto ring = std::unique_ptr<RecvRing>(new RecvRing);
+    unsigned count = 1024;
+    while (count < 2 * streams && count < kMaxBuffers) count *= 2;
+    ring->count_ = count;
+    io_uring_params params{};
+    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    params.cq_entries = 2 * count;
+    if (io_uring_queue_init_params(256, &ring->ring_, &params) < 0) return nullptr;
+    ring->initialised_ = true;
+    auto ring_bytes = count * sizeof(io_uring_buf);
+    void* mem = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) return nullptr;
+    ring->mapped_ = mem;
+    ring->buffers_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_ring_init(ring->buffers_);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(mem);
+    reg.ring_entries = count;
+    reg.bgid = 0;
+    if (io_uring_register_buf_ring(&ring->ring_, &reg, 0) < 0) return nullptr;
+    ring->memory_.resize(std::size_t{count} * kBufferSize);
+    for (unsigned i = 0; i < count; ++i)
+      io_uring_buf_ring_add(ring->buffers_, ring->buffer(i), kBufferSize, static_cast<unsigned short>(i),
+                            io_uring_buf_ring_mask(count), static_cast<int>(i));
+    io_uring_buf_ring_advance(ring->buffers_, static_cast<int>(count));
+    return ring;
+  }
+  ~RecvRing() {
+    if (initialised_) io_uring_queue_exit(&ring_);
+    if (mapped_) munmap(mapped_, count_ * sizeof(io_uring_buf));
+  }
+
+  // Starts receiving on `fd`; its completions carry `tag`.
+  void receive(int fd, std::uint64_t tag) {
+    auto* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    io_uring_prep_recv_multishot(sqe, fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = 0;
+    io_uring_sqe_set_data64(sqe, tag);
+  }
+
+  // Submits, waits up to `wait_ms` for a completion (0: none), and calls
+  // on_data(tag, bytes, size, more) for each: size > 0 bytes received, 0 the peer closed, < 0 -errno
+  // (-ENOBUFS: receive again); `more` false when the receive ended.
+  template <class OnData>
+  void reap(int wait_ms, OnData&& on_data) {
+    io_uring_cqe* cqe = nullptr;
+    if (wait_ms > 0) {
+      __kernel_timespec ts{.tv_sec = 0, .tv_nsec = wait_ms * 1'000'000LL};
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    } else {
+      io_uring_submit_and_get_events(&ring_);
+    }
+    unsigned head = 0, seen = 0, returned = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+      if (cqe->res > 0 && (cqe->flags & IORING_CQE_F_BUFFER)) {
+        auto id = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        on_data(cqe->user_data, buffer(id), cqe->res, more);
+        io_uring_buf_ring_add(buffers_, buffer(id), kBufferSize, id, io_uring_buf_ring_mask(count_),
+                              static_cast<int>(returned++));
+      } else {
+        on_data(cqe->user_data, nullptr, cqe->res, more);
+      }
+    }
+    io_uring_cq_advance(&ring_, seen);
+    if (returned) io_uring_buf_ring_advance(buffers_, static_cast<int>(returned));
+  }
+
+ private:
+  RecvRing() = default;
+  char* buffer(unsigned id) { return memory_.data() + std::size_t{id} * kBufferSize; }
+
+  io_uring ring_{};
+  unsigned count_ = 0;  // buffers
+  bool initialised_ = false;
+  void* mapped_ = nullptr;
+  io_uring_buf_ring* buffers_ = nullptr;
+  std::vector<char> memory_;
+};
 
 void sub_thread(SubThread& t, const SubConfig& cfg, std::size_t first_index) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -99,14 +204,46 @@ void sub_thread(SubThread& t, const SubConfig& cfg, std::size_t first_index) {
     t.finished++;
   };
   auto line = [&](std::string_view text) { on_line(t, text, cfg.per_event); };
+  auto ring = cfg.uring ? RecvRing::open(t.conns.size()) : nullptr;
+  t.ring = ring != nullptr;
+  t.in_ring.assign(t.conns.size(), 0);
+  // A connected stream moves from epoll to the ring; the ring's completions for a stream that ended
+  // (feed failed: shut down, then its receive ends) close it there.
+  auto on_data = [&](std::uint64_t tag, const char* data, int size, bool more) {
+    auto& c = t.conns[tag];
+    if (c.fd < 0) return;
+    if (size > 0) {
+      t.bytes += static_cast<std::uint64_t>(size);
+      if (!feed_sse(c, data, static_cast<std::size_t>(size), on_ready, line)) shutdown(c.fd, SHUT_RDWR);
+      if (!more) ring->receive(c.fd, tag);
+    } else if (size == -ENOBUFS) {
+      ring->receive(c.fd, tag);  // every buffer was in use: receive again (they are back by now)
+    } else if (!more) {
+      close(c.fd);
+      c.fd = -1;
+      ++t.closed_by_peer;
+    }
+  };
   start_more();
   std::vector<epoll_event> events(1024);
   while (!g_stop.load(std::memory_order_relaxed) && mono_ns() < cfg.deadline_ns) {
-    int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 50);
-    for (int i = 0; i < n; ++i) {
-      auto& c = t.conns[events[i].data.u64];
-      if (c.fd >= 0 && !on_sse_event(ep, c, events[i], cfg.request, t.bytes, on_ready, line)) drop(c);
+    bool connecting = t.finished.load(std::memory_order_relaxed) < t.conns.size();
+    if (ring && !connecting) {
+      ring->reap(50, on_data);
+      continue;
     }
+    int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), ring ? 5 : 50);
+    for (int i = 0; i < n; ++i) {
+      auto index = events[i].data.u64;
+      auto& c = t.conns[index];
+      if (c.fd >= 0 && !on_sse_event(ep, c, events[i], cfg.request, t.bytes, on_ready, line)) drop(c);
+      if (ring && c.fd >= 0 && c.connected && !t.in_ring[index]) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        t.in_ring[index] = 1;
+        ring->receive(c.fd, index);
+      }
+    }
+    if (ring) ring->reap(0, on_data);
     start_more();
   }
   for (auto& c : t.conns)
@@ -145,6 +282,7 @@ int run_sub(const Args& a, std::FILE* out) {
   cfg.conns = static_cast<std::size_t>(a.num("conns", 100));
   cfg.sources = static_cast<int>(a.num("sources", 1 + static_cast<long>(cfg.conns / 20000)));
   cfg.per_event = a.has("per-event");
+  cfg.uring = a.get("reader", "uring") != "epoll";
   cfg.request = "GET " + cfg.target.path + " HTTP/1.1\r\nHost: " + cfg.target.host +
                 "\r\nAccept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
   auto hold_s = a.num("hold", 10);
@@ -203,6 +341,8 @@ int run_sub(const Args& a, std::FILE* out) {
     if (t->first_delivery && (!first || t->first_delivery < first)) first = t->first_delivery;
     last = std::max(last, t->last_delivery);
   }
+  const char* reader =
+      std::all_of(threads.begin(), threads.end(), [](auto& t) { return t->ring; }) ? "uring" : "epoll";
   double span = last > first ? static_cast<double>(last - first) / 1e9 : 0;
   std::fprintf(
       out,
@@ -211,14 +351,14 @@ int run_sub(const Args& a, std::FILE* out) {
       "\"delivery_span_seconds\":%.3f,\"deliveries_per_second\":%.1f,\"first_delivery_mono_ns\":%lld,"
       "\"last_delivery_mono_ns\":%lld,"
       "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"cpu_seconds_connect\":%.3f,"
-      "\"cpu_seconds_hold\":%.3f,\"threads\":%zu,\"histogram_us\":%s",
+      "\"cpu_seconds_hold\":%.3f,\"threads\":%zu,\"reader\":\"%s\",\"histogram_us\":%s",
       cfg.conns, static_cast<unsigned long long>(ready), static_cast<unsigned long long>(failed),
       static_cast<unsigned long long>(closed), connect_s,
       connect_s > 0 ? static_cast<double>(ready) / connect_s : 0.0,
       static_cast<unsigned long long>(deliveries), static_cast<unsigned long long>(bytes), span,
       span > 0 ? static_cast<double>(deliveries) / span : 0.0, static_cast<long long>(first),
       static_cast<long long>(last), hist.percentile_ms(50), hist.percentile_ms(99), hist.max_ms(),
-      cpu_ready - cpu0, cpu_end - cpu_ready, nthreads, hist.sparse_json().c_str());
+      cpu_ready - cpu0, cpu_end - cpu_ready, nthreads, reader, hist.sparse_json().c_str());
   if (cfg.per_event) std::fprintf(out, ",\"events\":%s", write_events_json(threads).c_str());
   std::fprintf(out, "}\n");
   return 0;
