@@ -131,7 +131,9 @@ def report(out, res, systems, args, results_md):
              "generator (and by whatever else runs: load average at the start of this run "
              f"`{m['load']}`, at its end `{m.get('load_end', '?')}`; each latency cell records the 1-minute "
              "load average at its end in results.json). Absolute numbers drift between runs; the ratios between "
-             "systems measured back to back in one run are what to read.\n")
+             "systems measured back to back in one run are what to read. The load generator reads the SSE "
+             "streams through io_uring where the kernel has it (bench/notes.md, \"The load generator's share\"; "
+             "each sub output's `reader` says which), the same for every system.\n")
     L.append("```\n" + m["lscpu"] + "\n" + m["memory"] + "\nkernel " + m["kernel"] + "\n```\n")
     L.append("Systems: " + "; ".join(f"**{s.name}**" + (f" ({s.note})" if s.note else "") for s in systems) +
              ". igniter-cpp is bench/servers/igniter_bench.cpp (Release) in the **default configuration** "
