@@ -1,5 +1,8 @@
 #include "server/loop_threads.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/thread_name.hpp"
@@ -21,6 +24,12 @@ void LoopThreads::start(const std::vector<boost::asio::io_context*>& loops) {
   for (auto& loop : loops_) add_thread(loop.get());
   watchdog_ = std::thread([this] {
     name_this_thread("igniter-loopdog");
+    // The lowest priority, for this thread only (Linux: a thread id names one thread). It looks once or
+    // twice per job while jobs come, and at the default weight those looks made the process claim a core
+    // from its neighbours: a reader sharing a core with a busy loop waited up to 150 ms for it (bench/
+    // notes.md, "The watchdog's weight"). A loop whose job blocks leaves its core, so the watchdog still
+    // gets its turn. Where the call is refused, the watchdog runs at the default priority.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWatchdogNice);
     watch();
   });
 }

@@ -8,7 +8,8 @@
 // for it: when a job has run for kHandOver, a watchdog gives the loop to another thread (a spare, or a
 // new one), and the job's thread, once its job is done, posts the job's continuation to the loop and
 // stays as a spare. The other connections of the loop wait for kHandOver, and the watchdog's wake-up, at
-// most.
+// most. The watchdog runs at the lowest priority (kWatchdogNice): on a machine whose cores are all busy,
+// its wake-up waits for its turn.
 //
 // One thread runs a loop at a time, so what a shard owns is still touched by one thread at a time;
 // which thread that is may change at a hand-over.
@@ -34,6 +35,8 @@ class LoopThreads {
   using Clock = std::chrono::steady_clock;
   /// How long a job runs on a loop's thread before the loop goes to another thread.
   static constexpr auto kHandOver = std::chrono::milliseconds(2);
+  /// The watchdog thread's niceness (the lowest priority; see LoopThreads::start).
+  static constexpr int kWatchdogNice = 19;
 
   /// `max_blocked`: how many jobs that lost their loop may still be running before run_next refuses more.
   explicit LoopThreads(unsigned max_blocked);

@@ -6,8 +6,12 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -164,6 +168,37 @@ TEST(LoopThreads, JoinWaitsForAJobThatLostItsLoop) {
     while (loop.threads.hand_overs() == 0) std::this_thread::sleep_for(1ms);
   }
   EXPECT_TRUE(finished);
+}
+
+// The watchdog looks once or twice per job while jobs come: at the default priority those looks made the
+// process claim a core from its neighbours (bench/notes.md, "The watchdog's weight").
+TEST(LoopThreads, TheWatchdogRunsAtTheLowestPriority) {
+  // The niceness of the thread named igniter-loopdog, or nullopt while it has not named itself yet.
+  auto watchdog_nice = []() -> std::optional<int> {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::string name;
+      std::getline(std::ifstream(task.path() / "comm"), name);
+      if (name != "igniter-loopdog") continue;
+      std::string stat;
+      std::getline(std::ifstream(task.path() / "stat"), stat);
+      // After "(comm) ": state is field 3; niceness is field 19, the 17th after the name.
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 0; i < 17; ++i) fields >> field;
+      return std::stoi(field);
+    }
+    return std::nullopt;
+  };
+  OneLoop loop;
+  // The watchdog names itself, then lowers its priority, as it starts: wait for both.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  auto nice = watchdog_nice();
+  while (nice != LoopThreads::kWatchdogNice && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+    nice = watchdog_nice();
+  }
+  ASSERT_TRUE(nice.has_value()) << "no thread named igniter-loopdog";
+  EXPECT_EQ(*nice, LoopThreads::kWatchdogNice);
 }
 
 }  // namespace
