@@ -1,4 +1,4 @@
-// loadgen: the benchmarks' load generator. Holds many SSE connections on a few epoll threads, parses
+// loadgen: the benchmarks' load generator. Holds many SSE connections on a few threads, parses
 // frames, timestamps deliveries from the send time the publisher wrote in each payload ("ts": ns since
 // the epoch, CLOCK_REALTIME), and publishes events over keep-alive HTTP connections.
 //

@@ -1,4 +1,5 @@
-// loadgen sub: many SSE connections on a few epoll threads, timestamping deliveries.
+// loadgen sub: many SSE connections on a few threads (connecting on epoll, reading through io_uring),
+// timestamping deliveries.
 
 #include <liburing.h>
 #include <sys/mman.h>
